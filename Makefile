@@ -1,0 +1,48 @@
+# Two entry points for a fresh machine (Python 3.10-3.12 with venv):
+#   make book   install what is needed into .venv and build the HTML book (_build/html/index.html)
+#   make test   install what is needed into .venv and run every test:
+#               unit tests, nbval over every chapter, and a book build with warnings as errors
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: install book test unit notebooks book-strict bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+book: install
+	$(BIN)/jupyter-book build --all -W --keep-going .
+	@echo "Book: _build/html/index.html"
+
+unit: install
+	$(BIN)/python -m pytest tests
+
+notebooks: install
+	$(BIN)/python -m pytest $(NBVAL) book
+
+book-strict: install
+	$(BIN)/jupyter-book build --all -W --keep-going .
+
+# Runs all three suites, reports each, and fails if any failed.
+test: install
+	@status=0; \
+	$(MAKE) --no-print-directory unit || status=1; \
+	$(MAKE) --no-print-directory notebooks || status=1; \
+	$(MAKE) --no-print-directory book-strict || status=1; \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED"; else echo "make test: all passed"; fi; \
+	exit $$status
+
+bench: install
+	$(BIN)/python benchmarks/bench_sweep.py
+
+clean:
+	rm -rf _build

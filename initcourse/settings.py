@@ -1,0 +1,146 @@
+"""Course-wide settings: seeding, quiet TensorFlow, and the quick/full switch.
+
+Every chapter starts with::
+
+    from initcourse import settings
+    settings.setup(seed=0)
+
+which seeds Python, NumPy and Keras/TensorFlow in one call and imports TensorFlow
+without its start-up log lines, so stored notebook outputs stay stable.
+
+The *run mode* decides how big the case studies are:
+
+``"quick"`` (default)
+    small data subsets and few epochs; what the book and the tests use.
+``"full"``
+    full datasets and more epochs, for readers with time (or a GPU).
+
+Choose it with the environment variable ``INITCOURSE_MODE=full`` before starting
+Jupyter, or in a notebook with ``settings.set_mode("full")`` before the experiment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import warnings
+
+import numpy as np
+
+from ._validation import check_choice
+
+__all__ = [
+    "MODES",
+    "get_mode",
+    "set_mode",
+    "is_full",
+    "seed_everything",
+    "quiet_tensorflow",
+    "setup",
+]
+
+MODES = ("quick", "full")
+MODE_ENV_VAR = "INITCOURSE_MODE"
+
+_mode_override: str | None = None
+
+
+def get_mode() -> str:
+    """Return the current run mode, ``"quick"`` or ``"full"``.
+
+    A value given to :func:`set_mode` wins; otherwise the environment variable
+    ``INITCOURSE_MODE`` is read (default ``"quick"``).
+    """
+    if _mode_override is not None:
+        return _mode_override
+    value = os.environ.get(MODE_ENV_VAR, "quick").strip().lower() or "quick"
+    return check_choice(value, f"environment variable {MODE_ENV_VAR}", MODES)
+
+
+def set_mode(mode: str | None) -> str:
+    """Set the run mode for this process (``None`` returns to the environment's)."""
+    global _mode_override
+    _mode_override = None if mode is None else check_choice(mode, "mode", MODES)
+    return get_mode()
+
+
+def is_full() -> bool:
+    """True when the run mode is ``"full"``."""
+    return get_mode() == "full"
+
+
+@contextlib.contextmanager
+def _stderr_to_devnull():
+    """Redirect file descriptor 2 (C-level stderr) to /dev/null for the block."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2 (some embedded interpreters)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_tf_ready = False
+
+
+def quiet_tensorflow():
+    """Import TensorFlow and Keras without start-up noise; return ``keras``.
+
+    TensorFlow's C++ runtime prints absl/oneDNN/CUDA lines on first import that
+    ``TF_CPP_MIN_LOG_LEVEL`` alone does not remove. We set the variable, send the
+    process's C-level stderr to ``/dev/null`` during the import and a first op,
+    and lower Python-side TensorFlow/absl loggers to errors. Safe to call twice.
+    """
+    global _tf_ready
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if not _tf_ready:
+        with _stderr_to_devnull(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import tensorflow as tf
+
+            tf.constant(0.0) + 1.0  # first op: triggers the remaining one-time log lines
+        tf.get_logger().setLevel(logging.ERROR)
+        logging.getLogger("absl").setLevel(logging.ERROR)
+        _tf_ready = True
+    import keras
+
+    return keras
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python's ``random``, NumPy's global state and Keras/TensorFlow.
+
+    Keras' ``keras.utils.set_random_seed`` seeds all three; TensorFlow is only
+    imported (quietly) when it is not already, so a NumPy-only chapter pays no
+    import time.
+    """
+    from ._validation import check_nonnegative_float
+
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative integer, got {seed!r}")
+    check_nonnegative_float(seed, "seed")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    keras = quiet_tensorflow()
+    keras.utils.set_random_seed(seed)
+
+
+def setup(seed: int = 0, *, mode: str | None = None) -> str:
+    """Quiet TensorFlow, seed everything and (optionally) set the run mode.
+
+    Returns the run mode in effect, so a chapter can show it.
+    """
+    if mode is not None:
+        set_mode(mode)
+    seed_everything(seed)
+    return get_mode()
