@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = [
     "check_positive_int",
+    "check_real",
     "check_nonnegative_float",
     "check_positive_float",
     "check_choice",
@@ -34,7 +35,7 @@ def check_positive_int(value, name: str) -> int:
     return int(value)
 
 
-def _check_real(value, name: str) -> float:
+def check_real(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
     value = float(value)
@@ -45,7 +46,7 @@ def _check_real(value, name: str) -> float:
 
 def check_nonnegative_float(value, name: str) -> float:
     """Return ``value`` as a finite ``float`` >= 0, else raise."""
-    value = _check_real(value, name)
+    value = check_real(value, name)
     if value < 0:
         raise ValueError(f"{name} must be non-negative, got {value}")
     return value
@@ -53,7 +54,7 @@ def check_nonnegative_float(value, name: str) -> float:
 
 def check_positive_float(value, name: str) -> float:
     """Return ``value`` as a finite ``float`` > 0, else raise."""
-    value = _check_real(value, name)
+    value = check_real(value, name)
     if value <= 0:
         raise ValueError(f"{name} must be positive, got {value}")
     return value
