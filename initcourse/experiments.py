@@ -1,0 +1,459 @@
+"""Train a grid of model variants over several seeds, with results cached on disk.
+
+:func:`run_grid` trains one model per (variant, seed) and returns a tidy
+:class:`pandas.DataFrame` with one row per epoch; :func:`summarize` and
+:func:`curves` reduce it over the seeds. The same runner serves the case
+studies (a CNN on CIFAR-10, an RNN on IMDB) and the small synthetic problems of
+the concept chapters: anything that a ``build_model(**params)`` function can
+build and compile.
+
+Caching
+    Every (variant, seed) run is stored as one CSV file named by a hash of
+    everything that decides its result: the variant's parameters, the seed, the
+    number of epochs, the batch size, a fingerprint of the data arrays, the
+    versions of this package and Keras, and the builder: its qualified name and
+    source code and, for a function, its default values, its closure variables and
+    the global names it uses (values, functions and classes, each with its source;
+    a function of the builder's own module with its own dependencies in turn).
+    Calling again with the same configuration reads the files instead of
+    training; changing any of these retrains (so does a global that the builder
+    itself modifies, such as a list it appends to). Code reached through a module
+    attribute (``models.mlp(...)`` in a builder) counts only as the module's name:
+    after editing such code, pass ``cache_dir=False`` or delete the cache folder.
+    Files are written to a temporary name and renamed, so an interrupted run never
+    leaves a partial entry; an entry that cannot be read back as a complete result
+    is trained again (with a warning). The folder is ``cache_dir``, else the
+    environment variable ``INITCOURSE_CACHE``, else
+    ``~/.cache/initcourse/experiments``. Entries are plain CSV, never pickles.
+
+Progress
+    A ``tqdm`` bar over the runs is shown only when asked for: ``progress=True``
+    or the environment variable ``INITCOURSE_PROGRESS=1``. It is off by default
+    so that notebook outputs stored in the book carry no progress text.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import math
+import numbers
+import os
+import tempfile
+import time
+import types
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, settings
+from ._validation import check_choice, check_positive_int
+
+__all__ = ["run_grid", "summarize", "curves", "default_cache_dir"]
+
+CACHE_ENV_VAR = "INITCOURSE_CACHE"
+PROGRESS_ENV_VAR = "INITCOURSE_PROGRESS"
+GOALS = ("auto", "max", "min")
+
+
+def default_cache_dir() -> Path:
+    """``$INITCOURSE_CACHE``, else ``~/.cache/initcourse/experiments``."""
+    return Path(os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "initcourse" / "experiments")
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+def _check_data(data):
+    """Return ``(x_train, y_train, x_val, y_val)``; the validation pair may be None."""
+    if all(hasattr(data, name) for name in ("x_train", "y_train", "x_val", "y_val")):
+        data = (data.x_train, data.y_train, data.x_val, data.y_val)
+    if isinstance(data, (str, bytes)) or not isinstance(data, Sequence) or len(data) != 4:
+        raise TypeError(
+            "data must be (x_train, y_train, x_val, y_val) or a Dataset from initcourse.data, "
+            f"got {type(data).__name__}"
+        )
+    x_train, y_train, x_val, y_val = data
+    if x_train is None or y_train is None or len(x_train) == 0 or len(x_train) != len(y_train):
+        raise ValueError("data: x_train and y_train must be non-empty and of equal length")
+    if (x_val is None) != (y_val is None) or (x_val is not None and (len(x_val) == 0 or len(x_val) != len(y_val))):
+        raise ValueError("data: x_val and y_val must both be None, or non-empty and of equal length")
+    return x_train, y_train, x_val, y_val
+
+
+def _check_variants(variants) -> dict:
+    if not isinstance(variants, Mapping) or len(variants) == 0:
+        raise ValueError(
+            "variants must be a non-empty mapping {label: {builder parameter: value}}, "
+            f"got {variants!r}"
+        )
+    for label, params in variants.items():
+        if not isinstance(label, str) or not label:
+            raise TypeError(f"variants: every label must be a non-empty string, got {label!r}")
+        if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
+            raise TypeError(
+                f"variants[{label!r}] must be a mapping of builder parameter names to values, got {params!r}"
+            )
+    return {label: dict(params) for label, params in variants.items()}
+
+
+def _check_seeds(seeds) -> tuple[int, ...]:
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
+        raise TypeError(f"seeds must be a non-empty sequence of non-negative integers such as (0, 1, 2), got {seeds!r}")
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"seeds must be non-negative integers, got {seed!r} in {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds!r}")
+    return tuple(int(s) for s in seeds)
+
+
+def _show_progress(progress) -> bool:
+    if progress is None:
+        return os.environ.get(PROGRESS_ENV_VAR, "").strip() == "1"
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True, False or None, got {progress!r}")
+    return progress
+
+
+# --------------------------------------------------------------------------- cache keys
+
+
+def _fingerprint(array) -> str:
+    array = np.ascontiguousarray(array)
+    digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.data if array.dtype != object else repr(array.tolist()).encode())
+    return digest.hexdigest()
+
+
+def _describe_callable(func, home_module: str | None, seen: set):
+    """Name and source of a function or class.
+
+    A plain function of ``home_module`` (the builder's module; the function's own
+    when None) also brings the values it depends on: its defaults, its closure
+    variables and the globals it refers to (modules excepted), described in turn.
+    """
+    name = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
+    try:
+        source = inspect.getsource(func)
+    except (OSError, TypeError):  # no source file (e.g. code given to exec): the compiled code
+        code = getattr(func, "__code__", None)
+        if code is not None:
+            consts = [c for c in code.co_consts if not isinstance(c, types.CodeType)]
+            source = f"{code.co_code.hex()} {code.co_names} {consts!r}"
+        else:
+            source = None
+    description = {"callable": name, "source": source}
+    home_module = home_module or getattr(func, "__module__", None)
+    if not isinstance(func, types.FunctionType) or func.__module__ != home_module or func in seen:
+        return description
+    seen.add(func)
+    closure = zip(func.__code__.co_freevars, func.__closure__ or ())
+    referenced = inspect.getclosurevars(func).globals
+    context = {
+        "defaults": func.__defaults__,
+        "kwdefaults": func.__kwdefaults__,
+        "closure": {var: cell.cell_contents for var, cell in closure if var != "__class__"},
+        "globals": {k: v for k, v in referenced.items() if not isinstance(v, types.ModuleType)},
+    }
+    description["context"] = _describe(context, home_module, seen)
+    return description
+
+
+def _describe(obj, home_module: str | None = None, seen: set | None = None):
+    """A JSON-able description of ``obj`` that changes when its behaviour can."""
+    seen = set() if seen is None else seen
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else repr(obj)
+    if isinstance(obj, np.generic):
+        return _describe(obj.item(), home_module, seen)
+    if isinstance(obj, np.ndarray):
+        return {"ndarray": _fingerprint(obj)}
+    if isinstance(obj, Mapping):
+        return {str(k): _describe(v, home_module, seen) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(obj, (list, tuple)):
+        return [type(obj).__name__] + [_describe(v, home_module, seen) for v in obj]
+    if isinstance(obj, functools.partial):
+        return {"partial": _describe([obj.func, obj.args, obj.keywords], home_module, seen)}
+    if inspect.isroutine(obj) or inspect.isclass(obj):
+        return _describe_callable(obj, home_module, seen)
+    if callable(getattr(obj, "get_config", None)):  # Keras initializers, optimizers, layers...
+        try:
+            config = obj.get_config()
+        except Exception:  # not serializable: its attributes say what it does
+            config = vars(obj) if hasattr(obj, "__dict__") else repr(obj)
+        return {"class": _describe_callable(type(obj), None, seen), "config": _describe(config, home_module, seen)}
+    return {"repr": f"{type(obj).__module__}.{type(obj).__qualname__}:{obj!r}"}
+
+
+def _cache_key(config: dict) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:40]
+
+
+# --------------------------------------------------------------------------- cache files
+
+
+def _read_entry(path: Path, epochs: int) -> pd.DataFrame | None:
+    """The stored run at ``path``, or None if it is missing or not a complete result."""
+    if not path.is_file():
+        return None
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        frame = None
+    complete = (
+        frame is not None
+        and list(frame.columns[:1]) == ["epoch"]
+        and "seconds" in frame.columns
+        and all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
+        and frame["epoch"].tolist() == list(range(1, epochs + 1))
+    )
+    if not complete:
+        warnings.warn(f"ignoring the unreadable or incomplete cache entry {path.name}; training again", stacklevel=3)
+        return None
+    return frame
+
+
+def _write_entry(path: Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` to ``path`` atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            frame.to_csv(f, index=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _train(keras, build_model, params, seed, data, epochs, batch_size, verbose) -> pd.DataFrame:
+    x_train, y_train, x_val, y_val = data
+    settings.seed_everything(seed)
+    model = build_model(**params)
+    if not isinstance(model, keras.Model) or not getattr(model, "compiled", False):
+        raise TypeError(f"build_model must return a compiled keras.Model, got {type(model).__name__}"
+                        + ("" if not isinstance(model, keras.Model) else " that is not compiled"))
+    starts, seconds = {}, []
+    timer = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: starts.__setitem__(epoch, time.perf_counter()),
+        on_epoch_end=lambda epoch, logs: seconds.append(time.perf_counter() - starts[epoch]),
+    )
+    history = model.fit(
+        x_train, y_train, validation_data=None if x_val is None else (x_val, y_val),
+        epochs=epochs, batch_size=batch_size, verbose=verbose, callbacks=[timer],
+    )
+    frame = pd.DataFrame({"epoch": np.arange(1, epochs + 1), **history.history})
+    frame["seconds"] = seconds
+    return frame
+
+
+def run_grid(
+    build_model, data, *, variants, seeds=(0, 1, 2), epochs, batch_size=64, cache_dir=None,
+    progress=None, verbose=0,
+) -> pd.DataFrame:
+    """Train every variant with every seed; return one row per (variant, seed, epoch).
+
+    Parameters
+    ----------
+    build_model : callable
+        ``build_model(**params)`` returns a compiled ``keras.Model``. It is called
+        right after :func:`initcourse.settings.seed_everything` with the run's seed,
+        so Keras initializers given by name draw reproducible weights.
+    data : tuple or Dataset
+        ``(x_train, y_train, x_val, y_val)`` (the validation pair may be ``None``),
+        or a :class:`initcourse.data.Dataset`.
+    variants : mapping
+        ``{label: {builder parameter: value}}``, e.g.
+        ``{"he_normal": {"kernel_initializer": "he_normal"}}``.
+    seeds : sequence of int
+        Distinct non-negative seeds; every variant is trained once per seed.
+    epochs, batch_size : int
+        Passed to ``model.fit``.
+    cache_dir : str, os.PathLike, None or False
+        Cache folder (see the module docstring); ``None``: the default folder;
+        ``False``: no caching.
+    progress : bool or None
+        Show a progress bar over the runs; ``None``: only if ``INITCOURSE_PROGRESS=1``.
+    verbose : {0, 1, 2, "auto"}
+        Keras' own per-epoch output (0: none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``variant``, ``seed``, ``epoch`` (from 1), every metric of the Keras
+        history (``loss``, ``val_loss``, ``accuracy``, ...) and ``seconds`` (wall
+        time of the epoch, as measured when the run was trained).
+    """
+    if not callable(build_model):
+        raise TypeError(f"build_model must be callable, got {build_model!r}")
+    data = _check_data(data)
+    variants = _check_variants(variants)
+    seeds = _check_seeds(seeds)
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    if verbose not in (0, 1, 2, "auto") or isinstance(verbose, bool):
+        raise ValueError(f"verbose must be one of 0, 1, 2, 'auto', got {verbose!r}")
+    show = _show_progress(progress)
+    if cache_dir is not False and not isinstance(cache_dir, (str, os.PathLike, type(None))):
+        raise TypeError(
+            f"cache_dir must be a folder path, None (default folder) or False (no cache), got {cache_dir!r}"
+        )
+
+    keras = settings.quiet_tensorflow()
+    folder = None
+    if cache_dir is not False:
+        folder = default_cache_dir() if cache_dir is None else Path(cache_dir)
+        home = getattr(build_model, "__module__", None)
+        shared = {
+            "builder": _describe(build_model),
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "data": [None if a is None else _fingerprint(a) for a in data],
+            "versions": {"initcourse": __version__, "keras": keras.__version__},
+        }
+
+    from tqdm.auto import tqdm
+
+    runs = [(label, seed) for label in variants for seed in seeds]
+    frames = []
+    for label, seed in tqdm(runs, desc="runs", disable=not show):
+        params = variants[label]
+        frame = path = None
+        if folder is not None:
+            key = _cache_key({**shared, "params": _describe(params, home), "seed": seed})
+            path = folder / f"{key}.csv"
+            frame = _read_entry(path, epochs)
+        if frame is None:
+            frame = _train(keras, build_model, params, seed, data, epochs, batch_size, verbose)
+            if path is not None:
+                _write_entry(path, frame)
+        frame.insert(0, "variant", label)
+        frame.insert(1, "seed", seed)
+        frames.append(frame)
+    results = pd.concat(frames, ignore_index=True)
+    metrics = [c for c in results.columns if c not in ("variant", "seed", "epoch", "seconds")]
+    return results[["variant", "seed", "epoch", *metrics, "seconds"]]
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def _check_results(results, metric: str) -> pd.DataFrame:
+    if not isinstance(results, pd.DataFrame):
+        raise TypeError(f"results must be the DataFrame returned by run_grid, got {type(results).__name__}")
+    missing = [c for c in ("variant", "seed", "epoch") if c not in results.columns]
+    if missing:
+        raise ValueError(f"results lacks the column(s) {missing}: pass the DataFrame returned by run_grid")
+    if not isinstance(metric, str) or metric not in results.columns or metric in ("variant", "seed", "epoch"):
+        available = [c for c in results.columns if c not in ("variant", "seed", "epoch", "seconds")]
+        raise ValueError(f"metric must be one of {available}, got {metric!r}")
+    if results.empty:
+        raise ValueError("results is empty")
+    if results.duplicated(["variant", "seed", "epoch"]).any():
+        raise ValueError("results has repeated (variant, seed, epoch) rows")
+    return results.sort_values(["epoch"], kind="stable")
+
+
+def _goal(metric: str, goal: str) -> str:
+    check_choice(goal, "goal", GOALS)
+    if goal != "auto":
+        return goal
+    return "min" if "loss" in metric or "error" in metric else "max"
+
+
+def curves(results: pd.DataFrame, metric: str = "val_accuracy") -> pd.DataFrame:
+    """Mean, std, min and max of ``metric`` over the seeds, per variant and epoch.
+
+    Returns a tidy frame with columns ``variant``, ``epoch``, ``n_seeds``, ``mean``,
+    ``std`` (sample standard deviation, ddof=1: NaN with one seed), ``min``, ``max``.
+    A seed whose value is NaN (a diverged run) makes the epoch's statistics NaN
+    rather than being silently left out.
+    """
+    results = _check_results(results, metric)
+    grouped = results.groupby(["variant", "epoch"])[metric]
+    frame = pd.DataFrame({
+        "n_seeds": grouped.size(),
+        "mean": grouped.mean(skipna=False),
+        "std": grouped.std(skipna=False),
+        "min": grouped.min(skipna=False),
+        "max": grouped.max(skipna=False),
+    })
+    # variants in their order of first appearance, epochs ascending
+    return frame.reindex(pd.unique(results["variant"]), level="variant").reset_index()
+
+
+def summarize(
+    results: pd.DataFrame, *, metric: str = "val_accuracy", threshold=None, goal: str = "auto"
+) -> pd.DataFrame:
+    """One row per variant summarising ``metric`` over the seeds.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The output of :func:`run_grid`.
+    metric : str
+        A metric column of ``results``.
+    threshold : float or None
+        If given, also report how many epochs each seed needed to reach it.
+    goal : {"auto", "max", "min"}
+        Whether higher or lower values are better; ``"auto"``: lower for names
+        containing ``loss`` or ``error``, higher otherwise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by variant (in order of first appearance), with columns
+
+        - ``n_seeds``;
+        - ``final_mean``, ``final_std`` (ddof=1), ``final_min``, ``final_max``: the
+          value at each seed's last epoch, over the seeds;
+        - ``best_mean``, ``best_epoch``: the best value of the seed-mean curve
+          (:func:`curves`) and the epoch where it occurs;
+        - with ``threshold``: ``epochs_to_threshold``, the mean over the seeds that
+          reached the threshold of the first epoch at which they did (NaN when
+          none did), and ``seeds_reached``, how many did.
+
+        A NaN value (a diverged run) propagates into the final statistics and the
+        mean curve; ``best_*`` skip epochs whose mean is NaN (NaN if all are).
+    """
+    results = _check_results(results, metric)
+    goal = _goal(metric, goal)
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
+            raise ValueError(f"threshold must be a finite number or None, got {threshold!r}")
+
+    order = pd.unique(results["variant"])
+    final = results.groupby(["variant", "seed"]).tail(1).groupby("variant")[metric]
+    summary = pd.DataFrame({
+        "n_seeds": final.size(),
+        "final_mean": final.mean(skipna=False),
+        "final_std": final.std(skipna=False),
+        "final_min": final.min(skipna=False),
+        "final_max": final.max(skipna=False),
+    }).reindex(order)
+    mean_curve = curves(results, metric).dropna(subset=["mean"])
+    by_variant = mean_curve.groupby("variant")["mean"]
+    best = mean_curve.loc[by_variant.idxmax() if goal == "max" else by_variant.idxmin()].set_index("variant")
+    summary["best_mean"] = best["mean"].reindex(order)
+    summary["best_epoch"] = best["epoch"].reindex(order)
+
+    if threshold is not None:
+        reached = results[metric] >= threshold if goal == "max" else results[metric] <= threshold
+        first = results[reached].groupby(["variant", "seed"], sort=False)["epoch"].min().groupby("variant")
+        summary["epochs_to_threshold"] = first.mean().reindex(summary.index)
+        summary["seeds_reached"] = first.size().reindex(summary.index, fill_value=0)
+    summary.index.name = "variant"
+    return summary
