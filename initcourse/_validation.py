@@ -36,6 +36,7 @@ def check_positive_int(value, name: str) -> int:
 
 
 def check_real(value, name: str) -> float:
+    """Return ``value`` as a finite ``float``, else raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
     value = float(value)
