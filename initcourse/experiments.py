@@ -325,11 +325,13 @@ def run_grid(
             "versions": {"initcourse": __version__, "keras": keras.__version__},
         }
 
-    from tqdm.auto import tqdm
-
     runs = [(label, seed) for label in variants for seed in seeds]
+    if show:  # imported only when shown: tqdm.auto warns on stderr where widgets are missing
+        from tqdm.auto import tqdm
+
+        runs = tqdm(runs, desc="runs")
     frames = []
-    for label, seed in tqdm(runs, desc="runs", disable=not show):
+    for label, seed in runs:
         params = variants[label]
         frame = path = None
         if folder is not None:

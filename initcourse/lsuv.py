@@ -1,0 +1,266 @@
+"""Layer-sequential unit-variance (LSUV) initialization of a Keras model.
+
+Mishkin & Matas (2015), "All you need is a good init", Algorithm 1:
+
+1. pre-initialize every convolution and fully connected kernel with an
+   orthonormal matrix (Saxe et al., 2013);
+2. go through these layers in forward order; for each one, run the data batch
+   through the network (the earlier layers already rescaled), measure the
+   variance of the layer's output and divide the kernel by its square root,
+   until the variance is within ``tol_var`` of the target or ``max_iter``
+   rescalings have been made.
+
+The result is a model in which every Dense/Conv layer's pre-activation output has
+unit variance on that batch, whatever the activations, the depth or the scale of
+the data. :func:`preactivation_variances` measures that quantity for any model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pandas as pd
+
+from ._validation import as_generator, check_positive_float, check_positive_int
+from .initializers import orthogonal
+from .settings import quiet_tensorflow
+
+__all__ = ["SUPPORTED_LAYERS", "REPORT_COLUMNS", "lsuv", "preactivation_variances"]
+
+SUPPORTED_LAYERS = ("Dense", "Conv1D", "Conv2D", "Conv3D")
+"""Keras layer classes whose kernels LSUV rescales."""
+
+REPORT_COLUMNS = ("layer", "class", "iterations", "var_before", "var_after", "scale")
+"""Columns of the report returned by :func:`lsuv`."""
+
+
+def lsuv(model, batch, *, tol_var=0.1, max_iter=10, target_var=1.0, seed=None) -> pd.DataFrame:
+    """Initialize ``model`` in place with LSUV and return a per-layer report.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built Sequential or functional model with one input. Its ``Dense``,
+        ``Conv1D``, ``Conv2D`` and ``Conv3D`` layers are initialized, in forward
+        order; every other layer (BatchNormalization, Dropout, pooling, ...) keeps
+        its weights and is only run forward. Nested models are not supported.
+    batch : array_like
+        A batch of model inputs, shape ``(n, *input_shape)``, finite values.
+        A few hundred samples give a variance estimate good to a few percent.
+    tol_var : float, default 0.1
+        Stop rescaling a layer once ``|var - target_var| < tol_var``.
+    max_iter : int, default 10
+        At most this many rescalings per layer.
+    target_var : float, default 1.0
+        The output variance to reach (1 in the paper).
+    seed : None, int or numpy.random.Generator
+        Seed of the orthonormal pre-initialization (same seed, same kernels).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per initialized layer, in forward order, with columns
+        ``layer`` (name), ``class``, ``iterations`` (rescalings made),
+        ``var_before`` (output variance with the orthonormal kernel),
+        ``var_after`` (output variance when it stopped) and ``scale`` (the factor
+        the orthonormal kernel was multiplied by).
+
+    Raises
+    ------
+    ValueError
+        On a bad argument or batch, a model without supported layers, or when a
+        layer's output variance on the batch is zero or not finite (a constant
+        output cannot be rescaled to unit variance; skipping that layer would
+        leave it silently un-normalized). On any error the model's weights are
+        restored to what they were before the call.
+
+    Notes
+    -----
+    *Which output is normalized.* The variance measured is that of the layer's
+    *pre-activation* output, ``x @ W + b`` (or the convolution plus bias), also
+    for layers with a fused activation such as ``Dense(64, activation="relu")``:
+    the activation is switched to linear while the layer is measured and
+    restored afterwards. This is what the paper normalizes (the output of the
+    convolution or inner-product layer; in its Caffe networks the nonlinearity is
+    a separate layer, and the authors' Caffe script stops the forward pass at the
+    layer, before an in-place ReLU). It also makes the result independent of how
+    the model is written: ``Dense(relu)`` and ``Dense`` followed by
+    ``Activation("relu")`` get the same kernels. Normalizing after a bounded
+    activation instead would chase a target that may not exist (a tanh output
+    has variance below 1 whatever the scale).
+
+    *Iterations.* Biases are set to zero, as in the paper, so the measured output
+    is linear in the kernel and one division by ``sqrt(var / target_var)`` reaches
+    the target up to rounding: with one fixed batch, LSUV stops after at most one
+    rescaling per layer. The loop is the published algorithm; in the authors'
+    Caffe script every forward pass reads the next mini-batch, so the estimate
+    moves between passes and a few iterations can be needed.
+
+    Forward passes run in inference mode (``training=False``): Dropout is off and
+    BatchNormalization uses, and does not update, its moving statistics.
+
+    References
+    ----------
+    Mishkin, D. and Matas, J. (2015). All you need is a good init. ICLR 2016.
+    arXiv:1511.06422.
+    """
+    keras = quiet_tensorflow()
+    tol_var = check_positive_float(tol_var, "tol_var")
+    max_iter = check_positive_int(max_iter, "max_iter")
+    target_var = check_positive_float(target_var, "target_var")
+    rng = as_generator(seed)
+    model_input = _model_input(keras, model)
+    batch = _as_batch(batch, model_input)
+    layers = _supported_layers(keras, model)
+
+    snapshot = model.get_weights()
+    try:
+        rows = [
+            _lsuv_layer(keras, model_input, layer, batch, rng, tol_var, max_iter, target_var)
+            for layer in layers
+        ]
+    except BaseException:
+        model.set_weights(snapshot)
+        raise
+    return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+
+
+def _lsuv_layer(keras, model_input, layer, batch, rng, tol_var, max_iter, target_var) -> dict:
+    """Orthonormal pre-init of one layer, then rescale it to the target variance."""
+    kernel = orthogonal(tuple(layer.kernel.shape), seed=rng, dtype=layer.kernel.dtype)
+    layer.kernel.assign(kernel)
+    if layer.bias is not None:
+        layer.bias.assign(np.zeros(layer.bias.shape, dtype=layer.bias.dtype))
+    # The layer's input is fixed while this layer is rescaled: compute it once.
+    layer_input = keras.Model(model_input, layer.input)(batch, training=False)
+
+    def output_variance() -> float:
+        var = _preactivation_variance(keras, layer, layer_input)
+        if not np.isfinite(var) or var <= 0.0:
+            raise ValueError(
+                f"layer {layer.name!r} ({type(layer).__name__}) has output variance {var} on the "
+                "batch: LSUV cannot rescale a constant or non-finite output. Check the batch "
+                "(are all its samples equal?) and the layers before this one. "
+                "The model's weights were left unchanged."
+            )
+        return var
+
+    var = var_before = output_variance()
+    scale, iterations = 1.0, 0
+    while abs(var - target_var) >= tol_var and iterations < max_iter:
+        scale *= np.sqrt(target_var / var)
+        layer.kernel.assign((kernel * scale).astype(kernel.dtype))
+        iterations += 1
+        var = output_variance()
+    return dict(
+        zip(REPORT_COLUMNS, (layer.name, type(layer).__name__, iterations, var_before, var, float(scale)))
+    )
+
+
+def preactivation_variances(model, batch) -> pd.DataFrame:
+    """Variance of every Dense/Conv layer's pre-activation output on ``batch``.
+
+    The quantity :func:`lsuv` normalizes (see its Notes): ``x @ W + b`` (or the
+    convolution plus bias), before any fused activation, over all elements of
+    the output, in inference mode. The model is not changed.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built Sequential or functional model with one input (as for :func:`lsuv`).
+    batch : array_like
+        A batch of model inputs, shape ``(n, *input_shape)``, finite values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per Dense/Conv layer in forward order, columns ``layer``, ``class``
+        and ``var``.
+    """
+    keras = quiet_tensorflow()
+    model_input = _model_input(keras, model)
+    batch = _as_batch(batch, model_input)
+    layers = _supported_layers(keras, model)
+    probe = keras.Model(model_input, {layer.name: layer.input for layer in layers})
+    inputs = probe(batch, training=False)
+    return pd.DataFrame(
+        [
+            (layer.name, type(layer).__name__, _preactivation_variance(keras, layer, inputs[layer.name]))
+            for layer in layers
+        ],
+        columns=["layer", "class", "var"],
+    )
+
+
+def _preactivation_variance(keras, layer, layer_input) -> float:
+    """Variance of ``layer``'s output on ``layer_input`` with its activation switched off."""
+    with _linear_activation(keras, layer):
+        return float(np.var(np.asarray(layer(layer_input), dtype=np.float64)))
+
+
+@contextlib.contextmanager
+def _linear_activation(keras, layer):
+    """Switch ``layer``'s fused activation to linear for the block, then restore it."""
+    activation = layer.activation
+    layer.activation = keras.activations.linear
+    try:
+        yield
+    finally:
+        layer.activation = activation
+
+
+def _model_input(keras, model):
+    """The single symbolic input of a built Sequential or functional model."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    try:
+        inputs = model.inputs
+    except AttributeError:
+        inputs = None
+    if not inputs:
+        raise ValueError(
+            f"model {model.name!r} has no defined input: build it from keras.Input "
+            "(Sequential or functional), or call it once on data"
+        )
+    if len(inputs) != 1:
+        raise ValueError(f"model must have exactly one input, got {len(inputs)}")
+    return inputs[0]
+
+
+def _supported_layers(keras, model) -> list:
+    """The model's Dense/Conv layers in forward order; reject nested models."""
+    nested = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
+    if nested:
+        raise ValueError(f"nested models are not supported (found {nested}); build a flat model")
+    classes = tuple(getattr(keras.layers, name) for name in SUPPORTED_LAYERS)
+    layers = [layer for layer in model.layers if isinstance(layer, classes)]
+    if not layers:
+        raise ValueError(
+            f"model {model.name!r} has no layer LSUV can initialize; supported layers: "
+            + ", ".join(SUPPORTED_LAYERS)
+        )
+    return layers
+
+
+def _as_batch(batch, model_input) -> np.ndarray:
+    """Check ``batch`` against the model's input and return it in the input's dtype."""
+    try:
+        array = np.asarray(batch)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"batch must be a numeric array, got {type(batch).__name__}") from exc
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"batch must be a numeric array, got dtype {array.dtype}")
+    expected = tuple(model_input.shape)
+    if array.ndim != len(expected) or any(
+        want is not None and want != got for want, got in zip(expected[1:], array.shape[1:])
+    ):
+        wanted = ("n",) + tuple("?" if d is None else d for d in expected[1:])
+        raise ValueError(
+            f"batch must have shape {wanted} to match the model's input, got {array.shape}"
+        )
+    if array.shape[0] == 0 or array.size == 0:
+        raise ValueError(f"batch must hold at least one sample, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError("batch must contain only finite values (it has NaN or inf)")
+    return array.astype(model_input.dtype)
