@@ -220,4 +220,7 @@ def compile_model(
     else:
         opt = keras.optimizers.Adam(learning_rate=learning_rate, **extra)
     model.compile(optimizer=opt, loss=loss, metrics=list(metrics))
+    # Create the optimizer's variables now: otherwise fit() traces its training step
+    # twice (once more after the first trace creates them). Results are unchanged.
+    opt.build(model.trainable_variables)
     return model

@@ -14,8 +14,10 @@ import numpy as np
 __all__ = ["glue"]
 
 
-def glue(name: str, value, *, display: bool = False):
-    """Record ``value`` for the book under ``name`` and return it.
+def glue(name: str, value, *, display: bool = False) -> None:
+    """Record ``value`` for the book under ``name``.
+
+    Returns nothing, so a cell that ends with a ``glue`` call shows no output.
 
     NumPy scalars are converted to Python numbers first: MyST-NB formats glued
     values from their ``repr``, and ``repr(np.float64(0.5))`` is
@@ -34,4 +36,3 @@ def glue(name: str, value, *, display: bool = False):
     from myst_nb import glue as _glue
 
     _glue(name, value, display=display)
-    return value
