@@ -80,9 +80,16 @@ def weight_gradients(model, x, y, *, loss="mse") -> dict[str, np.ndarray]:
     x, y = _check_batch(keras, model, x, y)
     loss_fn = _check_loss(keras, loss)
     weights = model.trainable_weights
-    with tf.GradientTape() as tape:
-        value = keras.ops.mean(loss_fn(y, model(x, training=True)))
-    grads = tape.gradient(value, weights, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    # A training-mode call updates non-trainable state (BatchNormalization's moving
+    # statistics): keep a copy and put it back so the model is left as it was.
+    state = [v.numpy() for v in model.non_trainable_weights]
+    try:
+        with tf.GradientTape() as tape:
+            value = keras.ops.mean(loss_fn(y, model(x, training=True)))
+        grads = tape.gradient(value, weights, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    finally:
+        for v, saved in zip(model.non_trainable_weights, state):
+            v.assign(saved)
     return {w.path: np.asarray(g) for w, g in zip(weights, grads)}
 
 

@@ -267,3 +267,15 @@ def test_bad_input():
         inspection.numerical_rank(np.ones(4))
     with pytest.raises(ValueError, match="rtol must be positive, got -1.0"):
         inspection.numerical_rank(np.eye(2), rtol=-1.0)
+
+
+def test_weight_gradients_leaves_batchnorm_statistics_unchanged():
+    from initcourse import models
+
+    model = models.mlp(4, [8], batchnorm=True)
+    x = np.random.default_rng(0).normal(3.0, 2.0, (32, 4)).astype("float32")
+    y = np.zeros((32, 1), "float32")
+    before = [v.numpy().copy() for v in model.non_trainable_weights]
+    inspection.weight_gradients(model, x, y)
+    for v, b in zip(model.non_trainable_weights, before):
+        np.testing.assert_array_equal(v.numpy(), b)
