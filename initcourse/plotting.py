@@ -25,6 +25,7 @@ from matplotlib.patches import Patch
 from ._validation import check_choice, check_positive_int
 
 __all__ = [
+    "plot_curves",
     "COURSE_STYLE",
     "use_course_style",
     "plot_weight_histograms",
@@ -360,4 +361,40 @@ def plot_layer_histograms(hist_df, *, ax=None):
     ax.set_xlabel("value")
     ax.set_ylabel("density")
     ax.legend()
+    return ax
+
+
+def plot_curves(curves_df, *, ax=None, colors=None, band_alpha=0.2):
+    """Draw training curves with their spread over seeds, one colour per variant.
+
+    Parameters
+    ----------
+    curves_df : pandas.DataFrame
+        From :func:`initcourse.experiments.curves`: columns ``variant``, ``epoch``,
+        ``mean``, ``min`` and ``max``. Each variant's line is the mean over seeds and
+        its band runs from the lowest to the highest seed.
+    ax : matplotlib Axes, optional
+    colors : mapping of variant to colour, optional
+        Fixes each variant's colour (e.g. to match several panels); by default the
+        variants take the colour cycle in the order they appear.
+    band_alpha : float, default 0.2
+        Opacity of the bands.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per variant, labelled with the variant, and its band.
+    """
+    _check_columns(curves_df, ["variant", "epoch", "mean", "min", "max"], "curves_df")
+    if curves_df.empty:
+        raise ValueError("curves_df has no rows")
+    if colors is not None and not isinstance(colors, Mapping):
+        raise TypeError(f"colors must be a mapping of variant to colour, got {colors!r}")
+    ax = _new_axes(ax)
+    for i, (variant, curve) in enumerate(curves_df.groupby("variant", sort=False)):
+        curve = curve.sort_values("epoch")
+        colour = colors[variant] if colors is not None and variant in colors else f"C{i}"
+        ax.plot(curve["epoch"], curve["mean"], marker="o", markersize=3, color=colour, label=str(variant))
+        ax.fill_between(curve["epoch"], curve["min"], curve["max"], color=colour, alpha=band_alpha, linewidth=0)
+    ax.set_xlabel("epoch")
     return ax
