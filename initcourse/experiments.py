@@ -376,6 +376,17 @@ def _goal(metric: str, goal: str) -> str:
     return "min" if "loss" in metric or "error" in metric else "max"
 
 
+def _spread(grouped, prefix: str = "") -> pd.DataFrame:
+    """``n_seeds`` and mean/std (ddof=1)/min/max of a grouped series; NaN propagates."""
+    return pd.DataFrame({
+        "n_seeds": grouped.size(),
+        f"{prefix}mean": grouped.mean(skipna=False),
+        f"{prefix}std": grouped.std(skipna=False),
+        f"{prefix}min": grouped.min(skipna=False),
+        f"{prefix}max": grouped.max(skipna=False),
+    })
+
+
 def curves(results: pd.DataFrame, metric: str = "val_accuracy") -> pd.DataFrame:
     """Mean, std, min and max of ``metric`` over the seeds, per variant and epoch.
 
@@ -385,14 +396,7 @@ def curves(results: pd.DataFrame, metric: str = "val_accuracy") -> pd.DataFrame:
     rather than being silently left out.
     """
     results = _check_results(results, metric)
-    grouped = results.groupby(["variant", "epoch"])[metric]
-    frame = pd.DataFrame({
-        "n_seeds": grouped.size(),
-        "mean": grouped.mean(skipna=False),
-        "std": grouped.std(skipna=False),
-        "min": grouped.min(skipna=False),
-        "max": grouped.max(skipna=False),
-    })
+    frame = _spread(results.groupby(["variant", "epoch"])[metric])
     # variants in their order of first appearance, epochs ascending
     return frame.reindex(pd.unique(results["variant"]), level="variant").reset_index()
 
@@ -439,13 +443,7 @@ def summarize(
 
     order = pd.unique(results["variant"])
     final = results.groupby(["variant", "seed"]).tail(1).groupby("variant")[metric]
-    summary = pd.DataFrame({
-        "n_seeds": final.size(),
-        "final_mean": final.mean(skipna=False),
-        "final_std": final.std(skipna=False),
-        "final_min": final.min(skipna=False),
-        "final_max": final.max(skipna=False),
-    }).reindex(order)
+    summary = _spread(final, prefix="final_").reindex(order)
     mean_curve = curves(results, metric).dropna(subset=["mean"])
     by_variant = mean_curve.groupby("variant")["mean"]
     best = mean_curve.loc[by_variant.idxmax() if goal == "max" else by_variant.idxmin()].set_index("variant")
