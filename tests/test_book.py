@@ -48,3 +48,33 @@ def test_no_machine_paths_in_committed_sources():
     pattern = re.compile(r"(/work/|/home/[a-z]|/root/|/tmp/|C:\\\\Users)")
     for path in [*BOOK.rglob("*.ipynb"), *BOOK.rglob("*.md"), *(ROOT / "initcourse").rglob("*.py")]:
         assert not pattern.search(path.read_text()), f"machine path in {path.relative_to(ROOT)}"
+
+
+# Output compared exactly by nbval must not depend on the CPU: seeded NumPy only.
+# Anything TensorFlow computes (training, a Keras forward pass) rounds differently on
+# another CPU; such cells are checked by their claims (initcourse.claims) instead.
+_CPU_DEPENDENT = re.compile(
+    r"\b(keras\.|quiet_tensorflow|tf\.|tensorflow|models\.|experiments\.|run_grid|inspection\.|layer_stats\.|lsuv\b|"
+    r"\.fit\(|\.predict\(|\.evaluate\(|data\.load_)"
+)
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_exactly_compared_cells_do_not_run_tensorflow(nb):
+    for i, cell in enumerate(json.loads(nb.read_text())["cells"]):
+        source = "".join(cell["source"])
+        assert "NBVAL_" not in source.upper().replace("NBVAL-", ""), (
+            f"cell {i}: use the cell tag nbval-check-output, not a comment readers can see"
+        )
+        if "nbval-check-output" in cell.get("metadata", {}).get("tags", []):
+            found = _CPU_DEPENDENT.search(source)
+            assert not found, (
+                f"cell {i} is compared exactly but uses {found.group(0)!r}: output computed by TensorFlow "
+                "differs between CPUs; remove the tag and check the cell's claims with initcourse.claims"
+            )
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapters_check_their_claims(nb):
+    code = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
+    assert re.search(r"\bclaim(_between|_separated|_close)?\(", code), "each chapter asserts the claims of its prose"

@@ -63,7 +63,34 @@ def test_seed_everything_rejects_bad_seeds(bad):
 
 
 def test_setup_returns_mode_and_sets_it():
-    assert settings.setup(0, mode="full") == "full"
+    assert settings.setup(0, mode="full", deterministic=False) == "full"
+
+
+def test_setup_rejects_a_non_boolean_deterministic():
+    with pytest.raises(TypeError, match="deterministic must be True or False"):
+        settings.setup(0, deterministic="yes")
+
+
+def test_setup_makes_training_repeat_exactly_and_turns_on_op_determinism():
+    # In a fresh process: op determinism is global and cannot be turned off again.
+    code = (
+        "import numpy as np\n"
+        "from initcourse import settings\n"
+        "import tensorflow as tf\n"
+        "def run():\n"
+        "    settings.setup(5)\n"
+        "    keras = settings.quiet_tensorflow()\n"
+        "    x = np.random.randn(256, 8).astype('float32'); y = x.sum(1, keepdims=True)\n"
+        "    m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation='relu'), keras.layers.Dense(1)])\n"
+        "    m.compile('adam', 'mse')\n"
+        "    return m.fit(x, y, epochs=2, batch_size=32, verbose=0).history['loss']\n"
+        "first, second = run(), run()\n"
+        "from tensorflow.python.framework import config\n"
+        "print(first == second, config.is_op_determinism_enabled())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True"]
 
 
 def test_quiet_tensorflow_prints_nothing():
