@@ -7,14 +7,15 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install book test unit notebooks notebooks-other-cpu book-strict bench clean
+.PHONY: install book test unit notebooks notebooks-other-cpu book-strict test-torch bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+# The library's ranges (pyproject.toml), at the course's exact versions (constraints.txt).
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -51,6 +52,11 @@ test: install
 	$(MAKE) --no-print-directory book-strict || status=1; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED"; else echo "make test: all passed"; fi; \
 	exit $$status
+
+# Compares the NumPy mirrors of PyTorch's defaults and torch.nn.init functions with real
+# PyTorch, statistically; needs the optional extra: $(BIN)/python -m pip install -e ".[torch]"
+test-torch: install
+	INITCOURSE_REQUIRE_TORCH=1 $(BIN)/python -m pytest -rs tests/test_torch_parity.py
 
 bench: install
 	$(BIN)/python benchmarks/bench_sweep.py

@@ -20,7 +20,23 @@ __all__ = [
     "check_choice",
     "check_shape",
     "as_generator",
+    "check_fits_dtype",
+    "NonFiniteWarning",
+    "MAX_ELEMENTS",
 ]
+
+MAX_ELEMENTS = 2**31
+"""Largest number of elements a shape may have (about 8 GB in float32): a larger
+shape is almost certainly a mistake, refused before any memory is allocated."""
+
+
+class NonFiniteWarning(RuntimeWarning):
+    """A computed signal overflowed (inf) or became undefined (NaN).
+
+    Issued by the simulations and predictions of :mod:`initcourse` when values
+    actually become non-finite, with the layer where it first happened; the
+    affected values are reported as inf/NaN rather than as misleading numbers.
+    """
 
 
 def check_positive_int(value, name: str) -> int:
@@ -32,6 +48,8 @@ def check_positive_int(value, name: str) -> int:
         raise TypeError(f"{name} must be a positive integer, got {value!r} of type {type(value).__name__}")
     if value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value}")
+    if value > MAX_ELEMENTS:  # a count this large cannot be meant (and would exhaust memory or time)
+        raise ValueError(f"{name} must be at most {MAX_ELEMENTS}, got {value}")
     return int(value)
 
 
@@ -88,7 +106,50 @@ def check_shape(shape, name: str = "shape", *, allow_empty: bool = True) -> tupl
             raise ValueError(
                 f"{name} must be a tuple of positive integers, got {shape!r} (dimension {i} is {d!r})"
             )
-    return tuple(int(d) for d in dims)
+    dims = tuple(int(d) for d in dims)
+    size = 1
+    for d in dims:
+        size *= d
+    if size > MAX_ELEMENTS:
+        raise ValueError(f"{name} {dims} has {size} elements, more than the {MAX_ELEMENTS} accepted")
+    return dims
+
+
+def check_fits_dtype(values: np.ndarray, dtype, name: str = "dtype") -> np.ndarray:
+    """Return ``values`` cast to ``dtype`` if every value is representable there, else raise.
+
+    Refuses what a plain ``astype`` would do silently: wrap an integer around
+    (300 as int8), truncate a fraction (0.7 as int32), turn a finite float into
+    inf (1e6 as float16), or make a non-0/1 value a boolean.
+    """
+    dtype = np.dtype(dtype)
+    values = np.asarray(values)
+    if values.size == 0 or values.dtype == dtype:
+        return values.astype(dtype)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(values) | (values != np.round(values)) | (values < info.min) | (values > info.max)
+        if bad.any():
+            raise ValueError(
+                f"{name} {dtype} cannot hold the value {values[bad].flat[0].item()!r} exactly "
+                f"(integers from {info.min} to {info.max}); choose another value or dtype"
+            )
+    elif dtype.kind == "b":
+        bad = (values != 0) & (values != 1)
+        if bad.any():
+            raise ValueError(f"{name} bool holds only 0 and 1, got the value {values[bad].flat[0].item()!r}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = values.astype(dtype)
+    if dtype.kind in "fc":
+        with np.errstate(invalid="ignore"):
+            overflow = np.isfinite(values) & ~np.isfinite(result)
+        if overflow.any():
+            raise ValueError(
+                f"{name} {dtype} cannot hold the value {values[overflow].flat[0].item()!r} "
+                f"(largest magnitude {float(np.finfo(dtype).max):g}); choose smaller parameters or a wider dtype"
+            )
+    return result
 
 
 def as_generator(seed, name: str = "seed") -> np.random.Generator:

@@ -57,6 +57,7 @@ import re
 import socket
 import string
 import tarfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,6 +172,8 @@ def _keras_datasets_dir() -> Path:
 def _sample_dir(data_dir) -> Path | None:
     """The folder to look in for the offline samples, or None if there is none."""
     if data_dir is not None:
+        if not str(data_dir).strip():
+            raise ValueError("data_dir must name a folder, got an empty path (None: the default folder)")
         return Path(data_dir)
     if os.environ.get(DATA_ENV_VAR):
         return Path(os.environ[DATA_ENV_VAR])
@@ -191,13 +194,13 @@ def _sha256(path: Path) -> str:
 def _verify(path: Path, expected: str, remedy: str) -> None:
     if _sha256(path) != expected:
         raise CorruptDatasetError(
-            f"{path.name} is damaged or incomplete (its SHA-256 is not the published one, "
+            f"{path} is damaged or incomplete (its SHA-256 is not the published one, "
             f"{expected[:12]}...): {remedy}"
         )
 
 
 def _corrupt(path: Path, remedy: str, reason) -> CorruptDatasetError:
-    return CorruptDatasetError(f"{path.name} could not be read ({reason}): {remedy}")
+    return CorruptDatasetError(f"{path} could not be read ({reason}): {remedy}")
 
 
 # --------------------------------------------------------------------------- readers
@@ -380,7 +383,7 @@ def _download(spec: _Spec, why_not_sample: str) -> Path:
 
 def _read_sample(spec: _Spec, folder: Path | None):
     if folder is None or not (folder / spec.sample_file).is_file():
-        where = "no offline data folder was found" if folder is None else f"{folder.name}/ has no {spec.sample_file}"
+        where = "no offline data folder was found" if folder is None else f"the folder {folder} has no {spec.sample_file}"
         raise DatasetUnavailableError(f"{spec.title}: {where}. {_how_to_get(spec)}")
     path = folder / spec.sample_file
     remedy = f"replace it with a fresh copy of {spec.sample_file}, or go online and use source='keras'"
@@ -392,10 +395,15 @@ def _acquire(spec: _Spec, source: str, data_dir):
     """Return ``(parts, source_label, description)`` from the first source that has the data."""
     fname = KERAS_ARCHIVES[spec.key][0]
     cached = _keras_datasets_dir() / fname
-    if source != "offline" and cached.is_file():
-        return _read_keras_archive(spec, cached), "keras", f"the Keras cache (datasets/{fname})"
     folder = _sample_dir(data_dir)
     has_sample = folder is not None and (folder / spec.sample_file).is_file()
+    if source != "offline" and cached.is_file():
+        try:
+            return _read_keras_archive(spec, cached), "keras", f"the Keras cache (datasets/{fname})"
+        except CorruptDatasetError as error:
+            if not (source == "auto" and has_sample and not settings.is_full()):
+                raise
+            warnings.warn(f"{error} Using the offline sample {spec.sample_file} instead.", stacklevel=4)
     if source == "offline" or (source == "auto" and has_sample and not settings.is_full()):
         return _read_sample(spec, folder), "offline sample", f"the offline sample ({spec.sample_file})"
     if source == "keras":
@@ -530,7 +538,7 @@ def _standardize_review(text):
 
 def load_imdb(
     *, n_train=None, n_val=None, n_test=None, vocab_size=10000, sequence_length=200, seed=0,
-    source="auto", data_dir=None,
+    source="auto", data_dir=None, padding="post",
 ) -> Dataset:
     """Load IMDB reviews as padded token-id sequences and int64 labels (1 = positive).
 
@@ -551,6 +559,12 @@ def load_imdb(
         Length of every output sequence.
     seed, source, data_dir
         As in :func:`load_cifar10` (the sample file is ``imdb_sample.csv.gz``).
+    padding : {"post", "pre"}
+        Where the padding of a review shorter than ``sequence_length`` goes:
+        ``"post"`` (after the review, what ``TextVectorization`` does) or ``"pre"``
+        (before it, in the same word order, as ``keras.utils.pad_sequences`` pads by
+        default). Either way a longer review keeps its first ``sequence_length``
+        tokens (``pad_sequences`` would keep its last ones by default).
 
     Returns
     -------
@@ -561,6 +575,7 @@ def load_imdb(
     if check_positive_int(vocab_size, "vocab_size") < 3:
         raise ValueError(f"vocab_size must be at least 3 (padding, unknown word and one word), got {vocab_size}")
     sequence_length = check_positive_int(sequence_length, "sequence_length")
+    check_choice(padding, "padding", IMDB_PADDINGS)
     splits, source_label = _load(_IMDB, n_train, n_val, n_test, seed, source, data_dir)
     keras = settings.quiet_tensorflow()
     vectorizer = keras.layers.TextVectorization(
@@ -569,8 +584,27 @@ def load_imdb(
     vectorizer.adapt(list(splits[0][0]))
     arrays = []
     for texts, y in splits:
-        arrays += [np.asarray(vectorizer(list(texts)), dtype=np.int32), y]
+        tokens = np.asarray(vectorizer(list(texts)), dtype=np.int32)
+        arrays += [pad_before(tokens) if padding == "pre" else tokens, y]
     return Dataset(
         *arrays, class_names=IMDB_CLASS_NAMES, source=source_label,
         vectorizer=vectorizer, vocabulary=tuple(str(token) for token in vectorizer.get_vocabulary()),
     )
+
+
+IMDB_PADDINGS = ("post", "pre")
+
+
+def pad_before(tokens) -> np.ndarray:
+    """Move the padding (id 0) of every row of ``tokens`` in front of its words.
+
+    The words keep their order, so ``[5, 7, 9, 0, 0]`` becomes ``[0, 0, 5, 7, 9]``:
+    the layout ``keras.utils.pad_sequences(..., padding="pre")`` produces. A row
+    without padding is returned unchanged.
+    """
+    tokens = np.asarray(tokens)
+    if tokens.ndim != 2 or tokens.dtype.kind not in "iu":
+        raise ValueError(f"tokens must be a 2-D integer array (reviews x tokens), got shape {tokens.shape} "
+                         f"and dtype {tokens.dtype}")
+    order = np.argsort(tokens != 0, axis=1, kind="stable")  # padding first, words in their order
+    return np.ascontiguousarray(np.take_along_axis(tokens, order, axis=1))

@@ -41,6 +41,8 @@ import json
 import math
 import numbers
 import os
+import re
+import sys
 import tempfile
 import time
 import types
@@ -180,6 +182,9 @@ def _describe(obj, home_module: str | None = None, seen: set | None = None):
         return {str(k): _describe(v, home_module, seen) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
     if isinstance(obj, (list, tuple)):
         return [type(obj).__name__] + [_describe(v, home_module, seen) for v in obj]
+    if isinstance(obj, (set, frozenset)):  # iteration order depends on PYTHONHASHSEED: sort
+        items = [_describe(v, home_module, seen) for v in obj]
+        return [type(obj).__name__] + sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
     if isinstance(obj, functools.partial):
         return {"partial": _describe([obj.func, obj.args, obj.keywords], home_module, seen)}
     if inspect.isroutine(obj) or inspect.isclass(obj):
@@ -190,7 +195,12 @@ def _describe(obj, home_module: str | None = None, seen: set | None = None):
         except Exception:  # not serializable: its attributes say what it does
             config = vars(obj) if hasattr(obj, "__dict__") else repr(obj)
         return {"class": _describe_callable(type(obj), None, seen), "config": _describe(config, home_module, seen)}
-    return {"repr": f"{type(obj).__module__}.{type(obj).__qualname__}:{obj!r}"}
+    if type(obj).__repr__ is object.__repr__:  # "<... object at 0x...>": an address, new every process
+        state = vars(obj) if hasattr(obj, "__dict__") else None
+        return {"class": _describe_callable(type(obj), None, seen), "state": _describe(state, home_module, seen)}
+    # other reprs may still embed an address (a bound method's instance, ...): drop it
+    text = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(obj))
+    return {"repr": f"{type(obj).__module__}.{type(obj).__qualname__}:{text}"}
 
 
 def _cache_key(config: dict) -> str:
@@ -200,13 +210,31 @@ def _cache_key(config: dict) -> str:
 # --------------------------------------------------------------------------- cache files
 
 
+def _well_formed(text: str) -> bool:
+    """True if the CSV text ends with a newline and every row has all its fields, none empty.
+
+    Entries are written with NaN as ``nan``, so an empty field (or a missing one)
+    only comes from a row cut short.
+    """
+    if not text.endswith("\n"):
+        return False
+    lines = text.splitlines()
+    width = lines[0].count(",") if lines else -1
+    return len(lines) >= 2 and all(
+        line.count(",") == width and "" not in line.split(",") for line in lines
+    )
+
+
 def _read_entry(path: Path, epochs: int) -> pd.DataFrame | None:
     """The stored run at ``path``, or None if it is missing or not a complete result."""
-    if not path.is_file():
+    if not path.exists():
         return None
+    frame = None
     try:
-        frame = pd.read_csv(path)
-    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        text = path.read_text()
+        if _well_formed(text):
+            frame = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
         frame = None
     complete = (
         frame is not None
@@ -227,13 +255,45 @@ def _write_entry(path: Path, frame: pd.DataFrame) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", newline="") as f:
-            frame.to_csv(f, index=False)
+            frame.to_csv(f, index=False, na_rep="nan", lineterminator="\n")
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _usable_cache(folder: Path) -> Path | None:
+    """``folder`` if entries can be written there, else None with a warning naming it.
+
+    Checked before any training, by creating (and removing) a file in it.
+    """
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(f"{folder} exists and is not a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        warnings.warn(
+            f"the experiment cache folder {str(folder)!r} cannot be written ({error.strerror or error}); "
+            "running without the cache. Pass cache_dir= (or set INITCOURSE_CACHE to) a writable folder, "
+            "or cache_dir=False.",
+            stacklevel=3,
+        )
+        return None
+    return folder
+
+
+def _store(path: Path, frame: pd.DataFrame) -> None:
+    """:func:`_write_entry`, turning a failure into a warning: the result itself is kept."""
+    try:
+        _write_entry(path, frame)
+    except OSError as error:
+        warnings.warn(f"could not store the cache entry {str(path)!r} ({error}); the result is not cached",
+                      stacklevel=3)
 
 
 # --------------------------------------------------------------------------- training
@@ -260,9 +320,58 @@ def _train(keras, build_model, params, seed, data, epochs, batch_size, verbose) 
     return frame
 
 
+def _train_remote(build_model, params, seed, data, epochs, batch_size, verbose, mode, deterministic, threads):
+    """One run in a worker process (an executor's): the same settings as the caller's, then :func:`_train`.
+
+    TensorFlow's thread pools are sized with ``threads`` when TensorFlow is not
+    imported yet in this worker (several workers on one machine then do not
+    compete for the same cores), the run mode and op determinism follow the
+    caller's, so the result is the one the serial path gives.
+    """
+    if threads is not None and "tensorflow" not in sys.modules:
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
+        os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    settings.set_mode(mode)
+    keras = settings.quiet_tensorflow()
+    if deterministic:
+        settings.enable_determinism()
+    return _train(keras, build_model, params, seed, data, epochs, batch_size, verbose)
+
+
+def _determinism_enabled() -> bool:
+    import tensorflow as tf
+
+    try:
+        return bool(tf.config.experimental.is_op_determinism_enabled())
+    except AttributeError:  # older TensorFlow
+        return False
+
+
+def _check_executor(executor):
+    if executor is None:
+        return None
+    from concurrent.futures import Executor
+
+    if not isinstance(executor, Executor) and not callable(getattr(executor, "submit", None)):
+        raise TypeError(
+            "executor must be None or a concurrent.futures.Executor (a ProcessPoolExecutor, or "
+            f"distributed.Client(...).get_executor()), got {type(executor).__name__}"
+        )
+    return executor
+
+
+def _threads_per_run(executor, threads):
+    if threads is not None:
+        return check_positive_int(threads, "threads")
+    workers = getattr(executor, "_max_workers", None)  # ProcessPoolExecutor, ThreadPoolExecutor
+    if isinstance(workers, int) and workers > 0:
+        return max(1, (os.cpu_count() or 1) // workers)
+    return 1
+
+
 def run_grid(
     build_model, data, *, variants, seeds=(0, 1, 2), epochs, batch_size=64, cache_dir=None,
-    progress=None, verbose=0,
+    progress=None, verbose=0, executor=None, threads=None,
 ) -> pd.DataFrame:
     """Train every variant with every seed; return one row per (variant, seed, epoch).
 
@@ -289,6 +398,23 @@ def run_grid(
         Show a progress bar over the runs; ``None``: only if ``INITCOURSE_PROGRESS=1``.
     verbose : {0, 1, 2, "auto"}
         Keras' own per-epoch output (0: none).
+    executor : concurrent.futures.Executor or None
+        ``None`` (default): train the runs one after another in this process.
+        Otherwise the runs that are not in the cache are submitted to it and run
+        in parallel: a ``concurrent.futures.ProcessPoolExecutor`` on this machine,
+        or a cluster through Dask's distributed scheduler,
+        ``distributed.Client(...).get_executor()``. Each run sets the seed, the run
+        mode and TensorFlow's op determinism as this process has them; a small grid
+        gives the serial table exactly (tested), but a larger model trained in
+        another process can differ by float rounding, as on another machine:
+        compare such results with tolerances. This process reads and writes the
+        cache, so the workers need no access to it. ``build_model`` and the data
+        are sent to the workers: with a process pool, ``build_model`` must be a
+        module-level function (Dask also sends closures and lambdas).
+    threads : int or None
+        TensorFlow threads of each run in a worker process (set when TensorFlow
+        is first imported there). ``None``: the machine's cores divided by the
+        executor's workers when it tells how many (a process pool), else 1.
 
     Returns
     -------
@@ -312,10 +438,16 @@ def run_grid(
             f"cache_dir must be a folder path, None (default folder) or False (no cache), got {cache_dir!r}"
         )
 
+    executor = _check_executor(executor)
+    threads = _threads_per_run(executor, threads) if executor is not None else None
+    if cache_dir is not False and cache_dir is not None and not str(cache_dir).strip():
+        raise ValueError("cache_dir must name a folder, got an empty path (use False for no cache)")
+
     keras = settings.quiet_tensorflow()
     folder = None
     if cache_dir is not False:
-        folder = default_cache_dir() if cache_dir is None else Path(cache_dir)
+        folder = _usable_cache(default_cache_dir() if cache_dir is None else Path(cache_dir))
+    if folder is not None:
         home = getattr(build_model, "__module__", None)
         shared = {
             "builder": _describe(build_model),
@@ -326,22 +458,57 @@ def run_grid(
         }
 
     runs = [(label, seed) for label in variants for seed in seeds]
+    bar = None
     if show:  # imported only when shown: tqdm.auto warns on stderr where widgets are missing
         from tqdm.auto import tqdm
 
-        runs = tqdm(runs, desc="runs")
+        bar = tqdm(total=len(runs), desc="runs")
+    found, paths = {}, {}
+    for label, seed in runs:
+        if folder is not None:
+            key = _cache_key({**shared, "params": _describe(variants[label], home), "seed": seed})
+            paths[label, seed] = folder / f"{key}.csv"
+            frame = _read_entry(paths[label, seed], epochs)
+            if frame is not None:
+                found[label, seed] = frame
+                if bar is not None:
+                    bar.update()
+
+    def finish(run, frame):
+        found[run] = frame
+        if run in paths:
+            _store(paths[run], frame)
+        if bar is not None:
+            bar.update()
+
+    missing = [run for run in runs if run not in found]
+    try:
+        if executor is None:
+            for label, seed in missing:
+                finish((label, seed), _train(keras, build_model, variants[label], seed, data, epochs, batch_size, verbose))
+        else:
+            from concurrent.futures import as_completed
+
+            options = (settings.get_mode(), _determinism_enabled(), threads)
+            futures = {
+                executor.submit(
+                    _train_remote, build_model, variants[label], seed, data, epochs, batch_size, verbose, *options
+                ): (label, seed)
+                for label, seed in missing
+            }
+            try:
+                for future in as_completed(futures):
+                    finish(futures[future], future.result())
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    finally:
+        if bar is not None:
+            bar.close()
     frames = []
     for label, seed in runs:
-        params = variants[label]
-        frame = path = None
-        if folder is not None:
-            key = _cache_key({**shared, "params": _describe(params, home), "seed": seed})
-            path = folder / f"{key}.csv"
-            frame = _read_entry(path, epochs)
-        if frame is None:
-            frame = _train(keras, build_model, params, seed, data, epochs, batch_size, verbose)
-            if path is not None:
-                _write_entry(path, frame)
+        frame = found[label, seed].copy()
         frame.insert(0, "variant", label)
         frame.insert(1, "seed", seed)
         frames.append(frame)

@@ -27,6 +27,12 @@ name                           distribution              variance of the weights
 ``lecun_normal`` / uniform     truncated / uniform       ``1 / fan_in``
 ``orthogonal``                 Haar-random orthogonal    ``gain**2 / max(rows, cols)``
 ``torch_linear_default``       uniform                   ``1 / (3 * fan_in)``
+``identity``                   ``gain`` times the eye    of the matrix's entries
+``dirac``                      identity convolution      of the kernel's entries
+``sparse``                     normal, zeros per unit    ``(1 - zeros / in) * std**2``
+``torch_kaiming_*``            uniform / normal          ``gain(nonlinearity, a)**2 / fan``
+``torch_xavier_*``             uniform / normal          ``gain**2 * 2 / (fan_in + fan_out)``
+``torch_trunc_normal``         normal cut at ``[a, b]``  of the truncated normal
 ============================== ========================= =====================================
 
 :func:`describe` gives these properties exactly, from the maths; :func:`get`
@@ -48,6 +54,7 @@ from ._validation import (
     check_real,
     as_generator,
     check_choice,
+    check_fits_dtype,
     check_positive_float,
     check_shape,
 )
@@ -149,6 +156,8 @@ def _random_uniform_law(shape, minval, maxval) -> _Law:
     minval, maxval = check_real(minval, "minval"), check_real(maxval, "maxval")
     if minval >= maxval:
         raise ValueError(f"minval must be less than maxval, got minval={minval}, maxval={maxval}")
+    if not math.isfinite(maxval - minval):
+        raise ValueError(f"maxval - minval must be a finite float, got minval={minval}, maxval={maxval}")
     return _Law(shape, "uniform", low=minval, high=maxval)
 
 
@@ -212,6 +221,8 @@ def _haar_orthogonal(rng: np.random.Generator, shape) -> np.ndarray:
 
 
 def _draw(law: _Law, rng: np.random.Generator) -> np.ndarray:
+    if law.distribution in _STRUCTURED:  # the laws of the frameworks' other schemes, at the end
+        return _draw_structured(law, rng)
     if law.distribution == "constant":
         return np.full(law.shape, law.mean)
     if law.distribution == "normal":
@@ -240,7 +251,21 @@ def _check_dtype(dtype, kinds: str) -> np.dtype:
 def _sample(law: _Law, seed, dtype) -> np.ndarray:
     dtype = _check_dtype(dtype, "biuf" if law.distribution == "constant" else "f")
     rng = as_generator(seed)
-    return np.asarray(_draw(law, rng)).astype(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.asarray(_draw(law, rng))
+    try:
+        if not np.all(np.isfinite(values)):
+            raise ValueError("the draw overflowed the float64 range")
+        return check_fits_dtype(values, dtype)
+    except ValueError as error:
+        raise ValueError(f"{error}: parameters {_law_parameters(law)}") from None
+
+
+def _law_parameters(law: _Law) -> str:
+    """The public parameters behind ``law``, for messages."""
+    names = {"mean": "value" if law.distribution == "constant" else "mean", "stddev": "stddev",
+             "low": "minval", "high": "maxval", "gain": "gain"}
+    return ", ".join(f"{names[k]}={getattr(law, k)!r}" for k in names if getattr(law, k) is not None)
 
 
 # --------------------------------------------------------------------------------------
@@ -415,7 +440,12 @@ def variance_scaling(
     -------
     numpy.ndarray
     """
-    return _sample(_variance_scaling_law(shape, scale, mode, distribution), seed, dtype)
+    try:
+        return _sample(_variance_scaling_law(shape, scale, mode, distribution), seed, dtype)
+    except ValueError as error:
+        if "parameters" not in str(error):
+            raise
+        raise ValueError(f"scale={scale!r} is too large for dtype {dtype}: {error}") from None
 
 
 @_document
@@ -732,8 +762,24 @@ def register(name: str, fn, *, overwrite: bool = False):
             "fn must accept (shape, *, seed=None, dtype='float32', ...), "
             f"got {getattr(fn, '__name__', fn)!r} with signature {inspect.signature(fn)}"
         ) from None
+    _check_returns_shape(fn, name)
     _registry[name] = fn
     return fn
+
+
+def _check_returns_shape(fn, name: str) -> None:
+    """Call ``fn`` once on a small shape: it must return a float array of that shape."""
+    try:
+        sample = np.asarray(fn((2, 3), seed=0, dtype="float32"))
+    except Exception as error:  # noqa: BLE001 - any failure of the trial call is reported
+        raise TypeError(
+            f"fn for {name!r} failed on fn((2, 3), seed=0, dtype='float32'): {type(error).__name__}: {error}"
+        ) from error
+    if sample.shape != (2, 3) or not np.issubdtype(sample.dtype, np.number):
+        raise ValueError(
+            f"fn for {name!r} must return a numeric array of the requested shape: "
+            f"fn((2, 3), seed=0, dtype='float32') returned {sample.dtype} of shape {sample.shape}"
+        )
 
 
 def _bind_parameters(name: str, params: dict) -> dict:
@@ -766,8 +812,9 @@ def describe(name: str, shape, **params) -> dict:
     -------
     dict
         ``distribution``
-            ``"constant"``, ``"normal"``, ``"truncated_normal"``, ``"uniform"`` or
-            ``"orthogonal"``;
+            ``"constant"``, ``"normal"``, ``"truncated_normal"``, ``"uniform"``,
+            ``"orthogonal"``, ``"identity"``, ``"dirac"``, ``"sparse"`` or
+            ``"bounded_normal"`` (``torch_trunc_normal``: absolute bounds);
         ``fan_in``, ``fan_out``
             from :func:`~initcourse.fans.compute_fans`;
         ``mean``, ``variance``, ``std``
@@ -799,9 +846,22 @@ def describe(name: str, shape, **params) -> dict:
     if canonical not in _BUILTINS:
         raise ValueError(f"describe knows the built-in initializers only; {name!r} is a registered custom one")
     law = _LAWS[canonical](shape, **_bind_parameters(canonical, params))
+    try:
+        return _describe_law(law)
+    except OverflowError:
+        given = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "the defaults"
+        raise ValueError(
+            f"the parameters of {name!r} ({given}) give a variance that overflows a float; choose smaller values"
+        ) from None
+
+
+def _describe_law(law: _Law) -> dict:
+    """The properties :func:`describe` returns, for one law."""
     fan_in, fan_out = compute_fans(law.shape)
     limit = stddev_param = None
-    if law.distribution == "constant":
+    if law.distribution in _STRUCTURED:
+        mean, variance, kurtosis, limit, stddev_param = _structured_moments(law)
+    elif law.distribution == "constant":
         mean, variance, kurtosis = law.mean, 0.0, None
     elif law.distribution == "normal":
         mean, variance, kurtosis = law.mean, law.stddev**2, 3.0
@@ -827,3 +887,431 @@ def describe(name: str, shape, **params) -> dict:
         "stddev_param": stddev_param,
         "kurtosis": kurtosis,
     }
+
+
+# --------------------------------------------------------------------------------------
+# The frameworks' other schemes: Keras Identity, and PyTorch's torch.nn.init functions
+# with PyTorch's own parameters (torch/nn/init.py), as laws like the ones above.
+# --------------------------------------------------------------------------------------
+
+from ._validation import check_nonnegative_float, check_positive_int  # noqa: E402
+
+TORCH_MODES = ("fan_in", "fan_out")
+"""Modes of PyTorch's ``kaiming_*_`` functions (PyTorch has no ``fan_avg`` there)."""
+
+
+@dataclass(frozen=True)
+class _StructuredLaw(_Law):
+    """A law with parameters the Keras laws do not have (sparsity, groups)."""
+
+    sparsity: float | None = None  # sparse: fraction of zeros per column
+    groups: int = 1  # dirac: convolution groups
+
+
+def _identity_law(shape, gain) -> _Law:
+    shape = check_shape(shape)
+    if len(shape) != 2:
+        raise ValueError(f"identity needs a 2-D shape (rows, cols), got {shape}; for a convolution use 'dirac'")
+    return _Law(shape, "identity", gain=check_real(gain, "gain"))
+
+
+def _dirac_law(shape, groups) -> _Law:
+    shape = check_shape(shape)
+    if len(shape) not in (3, 4, 5):
+        raise ValueError(
+            f"dirac needs a convolution kernel shape (*spatial, in, out) with 1 to 3 spatial dimensions, got {shape}"
+        )
+    groups = check_positive_int(groups, "groups")
+    if shape[-1] % groups:
+        raise ValueError(f"groups must divide the number of output channels {shape[-1]}, got groups={groups}")
+    return _StructuredLaw(shape, "dirac", groups=groups)
+
+
+def _sparse_law(shape, sparsity, std) -> _Law:
+    shape = check_shape(shape)
+    if len(shape) != 2:
+        raise ValueError(f"sparse needs a 2-D shape (in, out), got {shape}")
+    sparsity = check_real(sparsity, "sparsity")
+    if not 0.0 <= sparsity <= 1.0:
+        raise ValueError(f"sparsity must be a fraction in [0, 1], got {sparsity}")
+    return _StructuredLaw(shape, "sparse", stddev=check_positive_float(std, "std"), sparsity=sparsity)
+
+
+def _torch_fan(shape, mode, name) -> tuple[tuple[int, ...], int]:
+    """PyTorch's ``_calculate_correct_fan``: the same fans as Keras, 2 dimensions at least."""
+    shape = _check_matrix_shape(shape, name)
+    check_choice(mode, "mode", TORCH_MODES)
+    fan_in, fan_out = compute_fans(shape)
+    return shape, fan_in if mode == "fan_in" else fan_out
+
+
+def _torch_kaiming_std(shape, a, mode, nonlinearity, name) -> tuple[tuple[int, ...], float]:
+    from .gains import gain
+
+    shape, fan = _torch_fan(shape, mode, name)
+    a = check_real(a, "a")
+    if nonlinearity == "leaky_relu":
+        g = gain("leaky_relu", check_nonnegative_float(a, "a"))
+    else:
+        if a != 0:
+            raise ValueError(
+                f"a (the negative slope) is only used with nonlinearity='leaky_relu', got a={a} "
+                f"with nonlinearity={nonlinearity!r}"
+            )
+        g = gain(nonlinearity)
+    return shape, g / math.sqrt(fan)
+
+
+def _torch_kaiming_uniform_law(shape, a, mode, nonlinearity) -> _Law:
+    shape, std = _torch_kaiming_std(shape, a, mode, nonlinearity, "torch_kaiming_uniform")
+    bound = math.sqrt(3.0) * std
+    return _Law(shape, "uniform", low=-bound, high=bound)
+
+
+def _torch_kaiming_normal_law(shape, a, mode, nonlinearity) -> _Law:
+    shape, std = _torch_kaiming_std(shape, a, mode, nonlinearity, "torch_kaiming_normal")
+    return _Law(shape, "normal", stddev=std)
+
+
+def _torch_xavier_std(shape, gain, name) -> tuple[tuple[int, ...], float]:
+    shape = _check_matrix_shape(shape, name)
+    fan_in, fan_out = compute_fans(shape)
+    return shape, check_positive_float(gain, "gain") * math.sqrt(2.0 / (fan_in + fan_out))
+
+
+def _torch_xavier_uniform_law(shape, gain) -> _Law:
+    shape, std = _torch_xavier_std(shape, gain, "torch_xavier_uniform")
+    bound = math.sqrt(3.0) * std
+    return _Law(shape, "uniform", low=-bound, high=bound)
+
+
+def _torch_xavier_normal_law(shape, gain) -> _Law:
+    shape, std = _torch_xavier_std(shape, gain, "torch_xavier_normal")
+    return _Law(shape, "normal", stddev=std)
+
+
+def _torch_trunc_normal_law(shape, mean, std, a, b) -> _Law:
+    shape = check_shape(shape)
+    mean, std = check_real(mean, "mean"), check_positive_float(std, "std")
+    a, b = check_real(a, "a"), check_real(b, "b")
+    if not a < b:
+        raise ValueError(f"the bounds must satisfy a < b, got a={a}, b={b}")
+    law = _Law(shape, "bounded_normal", mean=mean, stddev=std, low=a, high=b)
+    if _bounded_normal_mass(law) < 1e-6:
+        raise ValueError(
+            f"[a, b] = [{a}, {b}] holds almost none of N({mean}, {std}**2): choose bounds near the mean"
+        )
+    return law
+
+
+def _bounded_normal_mass(law: _Law) -> float:
+    from scipy.special import ndtr
+
+    return float(ndtr((law.high - law.mean) / law.stddev) - ndtr((law.low - law.mean) / law.stddev))
+
+
+def _bounded_normal_moments(law: _Law) -> tuple[float, float, float]:
+    """Mean, variance and kurtosis of N(mean, stddev**2) restricted to [low, high].
+
+    Raw moments of the standardised variable on [alpha, beta] follow from integrating
+    by parts: ``m_k = (k - 1) m_{k-2} + (alpha**(k-1) phi(alpha) - beta**(k-1) phi(beta)) / P``.
+    """
+    alpha, beta = (law.low - law.mean) / law.stddev, (law.high - law.mean) / law.stddev
+    mass = _bounded_normal_mass(law)
+
+    def phi(z):
+        return math.exp(-z * z / 2.0) / math.sqrt(2.0 * math.pi)
+
+    m = [1.0, (phi(alpha) - phi(beta)) / mass]
+    for k in (2, 3, 4):
+        m.append((k - 1) * m[k - 2] + (alpha ** (k - 1) * phi(alpha) - beta ** (k - 1) * phi(beta)) / mass)
+    mu = m[1]
+    var = m[2] - mu**2
+    fourth = m[4] - 4 * mu * m[3] + 6 * mu**2 * m[2] - 3 * mu**4
+    return law.mean + law.stddev * mu, law.stddev**2 * var, fourth / var**2
+
+
+def _draw_structured(law: _Law, rng: np.random.Generator) -> np.ndarray:
+    if law.distribution == "identity":
+        return law.gain * np.eye(*law.shape)
+    if law.distribution == "dirac":
+        # Keras layout (*spatial, in, out); PyTorch's dirac_ sets weight[g*per + d, d, centre] = 1.
+        kernel = np.zeros(law.shape)
+        per_group = law.shape[-1] // law.groups
+        centre = tuple(k // 2 for k in law.shape[:-2])
+        for g in range(law.groups):
+            for d in range(min(per_group, law.shape[-2])):
+                kernel[(*centre, d, g * per_group + d)] = 1.0
+        return kernel
+    if law.distribution == "sparse":
+        rows, cols = law.shape
+        values = rng.normal(0.0, law.stddev, law.shape)
+        n_zeros = math.ceil(law.sparsity * rows)
+        for col in range(cols):
+            values[rng.permutation(rows)[:n_zeros], col] = 0.0
+        return values
+    # bounded_normal: inverse CDF of the normal restricted to [low, high], as PyTorch's trunc_normal_
+    from scipy.special import ndtr, ndtri
+
+    lo, hi = ndtr((law.low - law.mean) / law.stddev), ndtr((law.high - law.mean) / law.stddev)
+    z = ndtri(rng.uniform(lo, hi, law.shape))
+    return np.clip(law.mean + law.stddev * z, law.low, law.high)
+
+
+def _structured_moments(law: _Law) -> tuple:
+    """``(mean, variance, kurtosis, limit, stddev_param)`` of the laws of this section."""
+    if law.distribution in ("identity", "dirac"):
+        # a fixed array: the moments of its entries
+        values = _draw_structured(law, None).ravel()
+        mean, variance = float(values.mean()), float(values.var())
+        kurtosis = float(np.mean((values - mean) ** 4) / variance**2) if variance > 0 else None
+        return mean, variance, kurtosis, float(np.abs(values).max()), None
+    if law.distribution == "sparse":
+        keep = 1.0 - math.ceil(law.sparsity * law.shape[0]) / law.shape[0]
+        variance = keep * law.stddev**2
+        kurtosis = 3.0 / keep if keep > 0 else None
+        return 0.0, variance, kurtosis, None, law.stddev
+    mean, variance, kurtosis = _bounded_normal_moments(law)
+    return mean, variance, kurtosis, max(abs(law.low), abs(law.high)), law.stddev
+
+
+_STRUCTURED = ("identity", "dirac", "sparse", "bounded_normal")
+
+
+@_document
+def identity(shape, *, seed=None, dtype="float32", gain=1.0) -> np.ndarray:
+    """``gain`` times the identity matrix (Keras ``Identity``, PyTorch ``eye_`` with a gain).
+
+    A non-square shape gets ones on the main diagonal and zeros elsewhere, as
+    ``numpy.eye(rows, cols)``. Through a linear layer of the same width the identity
+    passes its input unchanged, so a deep linear stack of them starts as the identity
+    map (Le et al., 2015, used it for the recurrent kernel of ReLU RNNs).
+
+    Parameters
+    ----------
+    {common}
+    gain : float, default 1.0
+        Multiplies the identity matrix.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If ``shape`` is not 2-D (Keras raises too; use :func:`dirac` for a kernel).
+    """
+    return _sample(_identity_law(shape, gain), seed, dtype)
+
+
+@_document
+def dirac(shape, *, seed=None, dtype="float32", groups=1) -> np.ndarray:
+    """A convolution kernel that copies its input: PyTorch's ``dirac_``, in Keras' layout.
+
+    For the kernel ``(*spatial, in, out)``, output channel ``d`` of every group gets a
+    single 1 at the centre of the window on input channel ``d`` (for the first
+    ``min(in, out / groups)`` channels); everything else is 0. A "same"-padded
+    convolution with ``in == out`` and an odd window then is the identity map; extra
+    output channels are zero.
+
+    Parameters
+    ----------
+    {common}
+    groups : int >= 1, default 1
+        Number of convolution groups; must divide ``out``.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If ``shape`` has not 3 to 5 dimensions, or ``groups`` does not divide ``out``.
+    """
+    return _sample(_dirac_law(shape, groups), seed, dtype)
+
+
+@_document
+def sparse(shape, *, seed=None, dtype="float32", sparsity=0.9, std=0.01) -> np.ndarray:
+    """Sparse initialization (Martens, 2010; PyTorch ``sparse_``).
+
+    Every column of the ``(in, out)`` kernel, i.e. every output unit, gets exactly
+    ``ceil(sparsity * in)`` zero incoming weights at random positions; the others
+    are drawn from N(0, std**2). The variance of a weight is ``(1 - zeros / in) * std**2``.
+
+    Parameters
+    ----------
+    {common}
+    sparsity : float in [0, 1], default 0.9
+        Fraction of each unit's incoming weights set to zero (PyTorch requires it,
+        without a default).
+    std : float > 0, default 0.01
+        Standard deviation of the non-zero weights (PyTorch's default).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Notes
+    -----
+    PyTorch's ``sparse_(w, sparsity)`` zeros ``ceil(sparsity * rows)`` entries of each
+    *column* of the tensor it is given. Given a tensor of the same shape as here, it
+    does exactly this; given a PyTorch ``nn.Linear`` weight, stored ``(out, in)``, its
+    columns are the *input* units, so each input unit loses ``ceil(sparsity * out)``
+    outgoing weights instead, a different pattern with the same variance.
+    """
+    return _sample(_sparse_law(shape, sparsity, std), seed, dtype)
+
+
+@_document
+def torch_kaiming_uniform(
+    shape, *, seed=None, dtype="float32", a=0.0, mode="fan_in", nonlinearity="leaky_relu"
+) -> np.ndarray:
+    """PyTorch's ``kaiming_uniform_``: U(±gain * sqrt(3 / fan)), with PyTorch's parameters.
+
+    ``gain = gains.gain(nonlinearity, a)``, PyTorch's ``calculate_gain``. With the
+    defaults (``a=0``, leaky ReLU) the gain is sqrt(2), Keras' ``he_uniform``;
+    ``a=sqrt(5)`` is the default of ``nn.Linear`` and ``nn.Conv*d``
+    (:func:`torch_linear_default`).
+
+    Parameters
+    ----------
+    {common}
+    a : float >= 0, default 0.0
+        Negative slope of the leaky ReLU; only with ``nonlinearity="leaky_relu"``
+        (PyTorch silently ignores it otherwise; here another value raises).
+    mode : {"fan_in", "fan_out"}, default "fan_in"
+    nonlinearity : str, default "leaky_relu"
+        A name of :data:`initcourse.gains.ACTIVATIONS`; PyTorch recommends
+        ``"relu"`` or ``"leaky_relu"``.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If ``shape`` has fewer than 2 dimensions (PyTorch raises too).
+    """
+    return _sample(_torch_kaiming_uniform_law(shape, a, mode, nonlinearity), seed, dtype)
+
+
+@_document
+def torch_kaiming_normal(
+    shape, *, seed=None, dtype="float32", a=0.0, mode="fan_in", nonlinearity="leaky_relu"
+) -> np.ndarray:
+    """PyTorch's ``kaiming_normal_``: N(0, gain**2 / fan), *not* truncated.
+
+    Keras' ``he_normal`` has the same variance but truncates at 2 stddev.
+
+    Parameters
+    ----------
+    {common}
+    a : float >= 0, default 0.0
+        Negative slope, with ``nonlinearity="leaky_relu"`` only.
+    mode : {"fan_in", "fan_out"}, default "fan_in"
+    nonlinearity : str, default "leaky_relu"
+        A name of :data:`initcourse.gains.ACTIVATIONS`.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    return _sample(_torch_kaiming_normal_law(shape, a, mode, nonlinearity), seed, dtype)
+
+
+@_document
+def torch_xavier_uniform(shape, *, seed=None, dtype="float32", gain=1.0) -> np.ndarray:
+    """PyTorch's ``xavier_uniform_``: U(±gain * sqrt(6 / (fan_in + fan_out))).
+
+    With ``gain=1`` it is Keras' ``glorot_uniform``.
+
+    Parameters
+    ----------
+    {common}
+    gain : float > 0, default 1.0
+        E.g. ``gains.gain("tanh")``.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    return _sample(_torch_xavier_uniform_law(shape, gain), seed, dtype)
+
+
+@_document
+def torch_xavier_normal(shape, *, seed=None, dtype="float32", gain=1.0) -> np.ndarray:
+    """PyTorch's ``xavier_normal_``: N(0, gain**2 * 2 / (fan_in + fan_out)), not truncated.
+
+    Keras' ``glorot_normal`` has the same variance (gain 1) but truncates at 2 stddev.
+
+    Parameters
+    ----------
+    {common}
+    gain : float > 0, default 1.0
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    return _sample(_torch_xavier_normal_law(shape, gain), seed, dtype)
+
+
+@_document
+def torch_trunc_normal(shape, *, seed=None, dtype="float32", mean=0.0, std=1.0, a=-2.0, b=2.0) -> np.ndarray:
+    """PyTorch's ``trunc_normal_``: N(mean, std**2) restricted to the *absolute* bounds [a, b].
+
+    Unlike Keras' ``truncated_normal`` (cut at ``mean ± 2 stddev``), ``a`` and ``b``
+    are values, not multiples of ``std``: the defaults cut N(0, 1) at ±2, but with
+    ``std=0.02`` (a transformer's embedding, as in ViT) the bounds ±2 cut nothing.
+    Drawn by the inverse CDF, as PyTorch does.
+
+    Parameters
+    ----------
+    {common}
+    mean : float, default 0.0
+    std : float > 0, default 1.0
+        Standard deviation of the normal before truncation.
+    a, b : float, default -2.0 and 2.0
+        Lower and upper bound, ``a < b``.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If ``a >= b`` or [a, b] holds less than 1e-6 of the normal's mass.
+    """
+    return _sample(_torch_trunc_normal_law(shape, mean, std, a, b), seed, dtype)
+
+
+_MORE = (
+    identity,
+    dirac,
+    sparse,
+    torch_kaiming_uniform,
+    torch_kaiming_normal,
+    torch_xavier_uniform,
+    torch_xavier_normal,
+    torch_trunc_normal,
+)
+_BUILTINS.update({fn.__name__: fn for fn in _MORE})
+_registry.update({fn.__name__: fn for fn in _MORE})
+_LAWS.update(
+    {
+        "identity": _identity_law,
+        "dirac": _dirac_law,
+        "sparse": _sparse_law,
+        "torch_kaiming_uniform": _torch_kaiming_uniform_law,
+        "torch_kaiming_normal": _torch_kaiming_normal_law,
+        "torch_xavier_uniform": _torch_xavier_uniform_law,
+        "torch_xavier_normal": _torch_xavier_normal_law,
+        "torch_trunc_normal": _torch_trunc_normal_law,
+    }
+)
+__all__ += ["TORCH_MODES", *(fn.__name__ for fn in _MORE)]

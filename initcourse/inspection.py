@@ -90,7 +90,12 @@ def weight_gradients(model, x, y, *, loss="mse") -> dict[str, np.ndarray]:
     finally:
         for v, saved in zip(model.non_trainable_weights, state):
             v.assign(saved)
-    return {w.path: np.asarray(g) for w, g in zip(weights, grads)}
+    # An Embedding's gradient is sparse (tf.IndexedSlices: the rows of the batch's
+    # tokens): made dense, it has the weight's shape like every other gradient.
+    return {
+        w.path: np.asarray(tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g)
+        for w, g in zip(weights, grads)
+    }
 
 
 def gradient_table(model, x, y, *, loss="mse") -> pd.DataFrame:
@@ -165,13 +170,27 @@ def numerical_rank(kernel, *, rtol=None) -> int:
     int
         ``0`` for an all-zero kernel, ``1`` when all units are proportional
         (in particular identical), ``min(rows, cols)`` at full rank.
+
+    Raises
+    ------
+    ValueError
+        If the kernel contains NaN or inf (a diverged run): its rank is undefined.
     """
     w = _as_units_matrix(kernel, "kernel", min_ndim=2)
     if rtol is not None:
         rtol = check_positive_float(rtol, "rtol")
+    if not np.all(np.isfinite(w)):
+        raise ValueError("kernel contains NaN or inf (a diverged run?): its numerical rank is undefined")
     if not np.issubdtype(w.dtype, np.floating):
         w = w.astype(np.float64)
-    return int(np.linalg.matrix_rank(w, rtol=rtol))
+    elif w.dtype.itemsize < 4:  # LAPACK has no float16: compute in float32, tolerance of float16
+        if rtol is None:
+            rtol = max(w.shape) * float(np.finfo(w.dtype).eps)
+        w = w.astype(np.float32)
+    try:
+        return int(np.linalg.matrix_rank(w, rtol=rtol))
+    except np.linalg.LinAlgError:  # SVD did not converge (extreme but finite entries)
+        return int(np.linalg.matrix_rank(w.astype(np.float64) / np.max(np.abs(w)), rtol=rtol))
 
 
 def record_weights(model, x, y, *, epochs, batch_size=32, shuffle=True, rtol=None) -> pd.DataFrame:
@@ -215,7 +234,9 @@ def record_weights(model, x, y, *, epochs, batch_size=32, shuffle=True, rtol=Non
             :func:`unit_spread` of the weight;
         ``rank``
             :func:`numerical_rank` for weights with two or more dimensions,
-            missing (``<NA>``) for biases and other vectors.
+            missing (``<NA>``) for biases and other vectors, and for weights
+            that hold NaN or inf (a run that diverged: its rows are kept, with
+            ``norm`` inf or NaN).
     """
     keras = quiet_tensorflow()
     if not getattr(model, "compiled", False):
@@ -237,12 +258,15 @@ def record_weights(model, x, y, *, epochs, batch_size=32, shuffle=True, rtol=Non
     def record(epoch: int) -> None:
         for w in model.weights:
             value = np.asarray(w.numpy())
-            rank = numerical_rank(value, rtol=rtol) if value.ndim >= 2 else pd.NA
+            finite = bool(np.all(np.isfinite(value)))
+            if not finite:  # a diverged run: statistics in float64, inf/NaN where they are
+                value = value.astype(np.float64)
+            rank = numerical_rank(value, rtol=rtol) if value.ndim >= 2 and finite and value.size else pd.NA
             rows.append(
                 (
                     epoch,
                     w.path,
-                    float(np.linalg.norm(value)),
+                    float(np.linalg.norm(value.astype(np.float64))),
                     float(np.max(np.abs(value - initial[w.path]), initial=0.0)),
                     unit_spread(value) if value.ndim >= 1 else float("nan"),
                     rank,

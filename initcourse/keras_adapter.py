@@ -15,6 +15,7 @@ Importing this module imports TensorFlow (quietly, see
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
@@ -97,11 +98,72 @@ class KerasInitializer(keras.initializers.Initializer):
 
     @classmethod
     def from_config(cls, config):
-        return cls(config["name"], seed=config["seed"], **config["params"])
+        if not isinstance(config, dict) or not isinstance(config.get("name"), str):
+            raise ValueError(
+                "config must be a dict such as {'name': 'he_normal', 'seed': 0, 'params': {}} "
+                f"('seed' and 'params' optional), got {config!r}"
+            )
+        params = config.get("params") or {}
+        if not isinstance(params, dict):
+            raise ValueError(f"config['params'] must be a dict of initializer parameters, got {params!r}")
+        return cls(config["name"], seed=config.get("seed"), **params)
 
     def __repr__(self):
         params = "".join(f", {key}={value!r}" for key, value in self.params.items())
         return f"KerasInitializer({self.name or self.fn!r}, seed={self.seed!r}{params})"
+
+
+def _unsaveable(model) -> list[str]:
+    """``"<layer>.<attribute>"`` of every KerasInitializer in ``model`` that cannot be saved."""
+    flatten = getattr(model, "_flatten_layers", None)
+    layers = list(flatten(include_self=True, recursive=True)) if callable(flatten) else [model]
+    found = []
+    for layer in layers:
+        for attribute, value in vars(layer).items():
+            if isinstance(value, KerasInitializer) and value.name is None:
+                found.append(f"{getattr(layer, 'name', '?')}.{attribute} = {value!r}")
+    return found
+
+
+def _guard_save(save_model):
+    """Wrap Keras' ``save_model`` so that an unsaveable initializer is refused up front.
+
+    Keras opens (and so truncates) the destination file before it serializes the
+    model; without this check, an initializer that cannot be saved would destroy
+    an existing file at that path before raising.
+    """
+    if getattr(save_model, "_initcourse_guard", False):
+        return save_model
+
+    @functools.wraps(save_model)
+    def guarded(model, filepath, *args, **kwargs):
+        unsaveable = _unsaveable(model)
+        if unsaveable:
+            raise ValueError(
+                f"cannot save the model to {str(filepath)!r}: it uses initializer function(s) that are not "
+                f"registered ({'; '.join(unsaveable)}). Register each with "
+                "initcourse.initializers.register(name, fn) and pass the name. Nothing was written."
+            )
+        return save_model(model, filepath, *args, **kwargs)
+
+    guarded._initcourse_guard = True
+    return guarded
+
+
+def _install_save_guard() -> None:
+    """Put :func:`_guard_save` around the ``save_model`` that ``Model.save`` and ``keras.saving`` call."""
+    try:
+        from keras.src.saving import saving_api
+    except ImportError:  # another Keras layout: the check after opening the file remains
+        return
+    original = saving_api.save_model
+    saving_api.save_model = _guard_save(original)
+    for module in (keras.saving, keras.models):
+        if getattr(module, "save_model", None) is original:
+            module.save_model = saving_api.save_model
+
+
+_install_save_guard()
 
 
 def keras_initializer(name_or_fn, **kwargs) -> KerasInitializer:

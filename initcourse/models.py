@@ -28,11 +28,23 @@ from .settings import quiet_tensorflow
 __all__ = ["resolve_initializer", "mlp", "cifar_cnn", "imdb_rnn", "compile_model"]
 
 
+def _is_registered_custom(name: str) -> bool:
+    """True for a name added with :func:`initcourse.initializers.register`."""
+    from . import initializers
+
+    return name in initializers.available() and name not in initializers._BUILTINS
+
+
 def resolve_initializer(spec):
     """Return a fresh Keras initializer for ``spec`` (see the module docstring)."""
     keras = quiet_tensorflow()
     if isinstance(spec, keras.initializers.Initializer):
         return spec.__class__.from_config(spec.get_config())
+    if isinstance(spec, str) and _is_registered_custom(spec):
+        # a name the user registered wins over a Keras name it may shadow ("identity")
+        from .keras_adapter import KerasInitializer
+
+        return KerasInitializer(spec)
     if isinstance(spec, str):
         try:
             return keras.initializers.get(spec)
@@ -160,6 +172,7 @@ def imdb_rnn(
     embeddings_initializer="uniform",
     kernel_initializer="glorot_uniform",
     recurrent_initializer="orthogonal",
+    mask_zero: bool = False,
     name: str = "imdb_rnn",
 ):
     """Embedding -> SimpleRNN -> sigmoid sentiment classifier (the IMDB case study).
@@ -167,18 +180,22 @@ def imdb_rnn(
     The defaults are Keras' own layer defaults: ``"uniform"`` (U(-0.05, 0.05)) for
     the embedding, ``glorot_uniform`` for the input kernel and ``orthogonal`` for the
     recurrent kernel. Keras 3 removed ``Embedding(input_length=...)``: the sequence
-    length comes from ``keras.Input``.
+    length comes from ``keras.Input``. With ``mask_zero=True`` the embedding marks
+    token id 0 (padding) as masked and the RNN skips those steps, carrying its state
+    over them, so the last state is the one after the last word wherever the padding is.
     """
     keras = quiet_tensorflow()
     vocab_size = check_positive_int(vocab_size, "vocab_size")
     sequence_length = check_positive_int(sequence_length, "sequence_length")
     embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
     units = check_positive_int(units, "units")
+    if not isinstance(mask_zero, bool):
+        raise TypeError(f"mask_zero must be True or False, got {mask_zero!r}")
     layers = keras.layers
     inputs = keras.Input((sequence_length,), dtype="int32", name="tokens")
     x = layers.Embedding(
         vocab_size, embedding_dim, embeddings_initializer=resolve_initializer(embeddings_initializer),
-        name="embedding",
+        mask_zero=mask_zero, name="embedding",
     )(inputs)
     x = layers.SimpleRNN(
         units,
@@ -211,6 +228,17 @@ def compile_model(
     keras = quiet_tensorflow()
     from ._validation import check_choice
 
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model (e.g. from initcourse.models.mlp), got {type(model).__name__}")
+    try:
+        known_loss = loss is not None and keras.losses.get(loss) is not None
+    except (ValueError, TypeError):
+        known_loss = False
+    if not known_loss:
+        raise ValueError(
+            f"loss must be a Keras loss name such as 'mse' or 'sparse_categorical_crossentropy', "
+            f"a keras.losses.Loss or a callable, got {loss!r}"
+        )
     check_choice(optimizer, "optimizer", OPTIMIZERS)
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     momentum = check_nonnegative_float(momentum, "momentum")

@@ -28,20 +28,34 @@ statistics, and :func:`layer_histograms` bins them, one histogram per layer.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from . import activations, initializers
-from ._validation import as_generator, check_choice, check_positive_float, check_positive_int, check_real
+from ._validation import (
+    NonFiniteWarning,
+    as_generator,
+    check_choice,
+    check_positive_float,
+    check_positive_int,
+    check_real,
+)
 
-__all__ = ["QUANTITIES", "STATS", "SIGNALS", "propagate", "trace", "layer_histograms", "scale_sweep"]
+__all__ = [
+    "QUANTITIES", "STATS", "SIGNALS", "propagate", "trace", "layer_histograms", "scale_sweep",
+    "jacobian_singular_values",
+]
 
 QUANTITIES = ("preactivation", "activation", "grad_preactivation", "grad_weight")
 """The signals measured at every layer, in the order of the returned frames."""
 
 STATS = ("mean", "std", "var", "frac_zero")
 """The statistics measured for every signal (``frac_zero``: fraction of exact zeros)."""
+
+MAX_BINS = 100_000
+"""Largest ``bins`` of :func:`layer_histograms` (one row per layer and bin)."""
 
 SIGNALS = ("preactivation", "activation", "grad_preactivation")
 """The signals :func:`trace` returns raw (``grad_weight``, one outer product per
@@ -179,6 +193,8 @@ def _kernel_sampler(initializer, init_params):
         return lambda shape, rng: init(shape, seed=rng, dtype="float64", **params)
     if isinstance(initializer, numbers.Real) and not isinstance(initializer, bool):
         stddev = check_positive_float(initializer, "initializer")
+        if stddev > 1e150:  # the squares of the weights would overflow float64
+            raise ValueError(f"initializer (the stddev of random_normal) must be at most 1e150, got {stddev:g}")
         return lambda shape, rng: initializers.random_normal(shape, seed=rng, dtype="float64", stddev=stddev)
     if callable(initializer):
         return lambda shape, rng: np.asarray(initializer(shape, seed=rng), dtype=np.float64)
@@ -256,7 +272,54 @@ def propagate(
     >>> df.query("quantity == 'activation'")[["layer", "std"]]  # doctest: +SKIP
     """
     network = _network(depth, width, widths, initializer, activation, batch, seed, input_std, init_params)
-    return _frame(_simulate(*network))
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the layer
+        frame = _frame(_simulate(*network))
+    return _flag_nonfinite(frame, "propagate")
+
+
+FORWARD = ("preactivation", "activation")
+BACKWARD = ("grad_preactivation", "grad_weight")
+
+
+def _flag_nonfinite(frame, caller, by=None):
+    """Warn, naming the layer, when the signals of ``frame`` overflowed; blank what they spoil.
+
+    Where the forward signal of a network became inf or NaN, the backward pass ran
+    through meaningless values (an inf activation has derivative 0 or NaN, which
+    would read as a vanishing gradient): that network's gradient rows are set to
+    NaN. ``by`` names a column that tells networks apart (``scale`` of
+    :func:`scale_sweep`). Nothing happens when every value is finite.
+    """
+    stats = [c for c in ("mean", "std", "var") if c in frame.columns]
+    bad = ~np.isfinite(frame[stats].to_numpy(dtype=np.float64)).all(axis=1)
+    if not bad.any():
+        return frame
+    forward = frame["quantity"].isin(FORWARD).to_numpy()
+    messages = []
+    keys = [None] if by is None else list(dict.fromkeys(frame.loc[bad, by]))
+    for key in keys:
+        network = np.ones(len(frame), bool) if key is None else (frame[by] == key).to_numpy()
+        label = "" if key is None else f" ({by}={key:g})"
+        if (bad & forward & network).any():
+            first = frame.loc[bad & forward & network, "layer"].min()
+            messages.append(f"the forward signal{label} overflowed at layer {first}")
+            # a non-finite mean: the values themselves left the float range (not only their squares)
+            values_overflowed = forward & network & ~np.isfinite(frame["mean"].to_numpy(dtype=np.float64))
+            if values_overflowed.any():
+                spoiled = network & ~forward
+                frame.loc[spoiled, [c for c in (*stats, "frac_zero") if c in frame.columns]] = np.nan
+        elif (bad & network).any():
+            last = frame.loc[bad & network, "layer"].max()
+            messages.append(f"the backward signal{label} overflowed at layer {last} (counting from the input)")
+    more = f" (and {len(messages) - 3} more)" if len(messages) > 3 else ""
+    warnings.warn(
+        f"{caller}: {'; '.join(messages[:3])}{more}: values beyond the float range are reported as inf "
+        "or NaN, and gradient rows computed through an overflowed forward pass as NaN. "
+        "The weights are too large for this depth (an exploding network).",
+        NonFiniteWarning,
+        stacklevel=3,
+    )
+    return frame
 
 
 def _network(depth, width, widths, initializer, activation, batch, seed, input_std, init_params):
@@ -330,10 +393,23 @@ def trace(
     )
     derivatives = []
     signals = {name: [] for name in SIGNALS}
-    for h, x in _forward(x, kernels, act, derivatives):
-        signals["preactivation"].append(h)
-        signals["activation"].append(x)
-    signals["grad_preactivation"] = list(_backward(grad_out, kernels, derivatives))[::-1]
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the layer
+        for h, x in _forward(x, kernels, act, derivatives):
+            signals["preactivation"].append(h)
+            signals["activation"].append(x)
+        signals["grad_preactivation"] = list(_backward(grad_out, kernels, derivatives))[::-1]
+    overflowed = [
+        f"{name} at layer {next(i for i, a in enumerate(arrays, 1) if not np.isfinite(a).all())}"
+        for name, arrays in signals.items()
+        if not all(np.isfinite(a).all() for a in arrays)
+    ]
+    if overflowed:
+        warnings.warn(
+            f"trace: the signals overflowed (first non-finite {', '.join(overflowed)}); the weights are too "
+            "large for this depth (an exploding network)",
+            NonFiniteWarning,
+            stacklevel=2,
+        )
     return signals
 
 
@@ -373,6 +449,8 @@ def layer_histograms(values, *, bins=50, limits=None) -> pd.DataFrame:
             raise ValueError(f"the values of layer {layer} must be a non-empty array of finite numbers")
         arrays.append(array)
     bins = check_positive_int(bins, "bins")
+    if bins > MAX_BINS:
+        raise ValueError(f"bins must be at most {MAX_BINS}, got {bins}")
     if limits is None:
         low, high = min(a.min() for a in arrays), max(a.max() for a in arrays)
         if low == high:
@@ -402,6 +480,17 @@ def _check_scales(scales) -> np.ndarray:
     if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
         raise ValueError(message)
     return values
+
+
+def _check_scales_fit(scales, dtype) -> None:
+    with np.errstate(over="ignore", under="ignore"):
+        cast = scales.astype(dtype)
+    bad = ~np.isfinite(cast) | (cast <= 0)
+    if bad.any():
+        raise ValueError(
+            f"scales must be representable in dtype {dtype}: {scales[bad][0]:g} is not "
+            f"(range about {np.finfo(dtype).tiny:g} to {np.finfo(dtype).max:g}); use dtype='float64'"
+        )
 
 
 def scale_sweep(
@@ -476,6 +565,7 @@ def scale_sweep(
     if not isinstance(gradient, bool):
         raise TypeError(f"gradient must be True or False, got {gradient!r}")
     dtype = np.dtype(check_choice(dtype, "dtype", ("float32", "float64")))
+    _check_scales_fit(scales, dtype)
     rng = as_generator(seed)
 
     # drawn in float64 whatever the dtype, so that both dtypes run the same networks (up to rounding)
@@ -483,10 +573,70 @@ def scale_sweep(
     stacked_scales = scales.astype(dtype)[:, None, None]
     kernels = [stacked_scales * rng.standard_normal((width, width)).astype(dtype) for _ in range(depth)]
     derivatives = [] if gradient else None
-    layers = _forward(x, kernels, act, derivatives, overwrite=True)
-    stats = {"activation": [_summary(*_row_moments(out, zeros=False)) for _, out in layers]}
-    if gradient:
-        grad_out = rng.standard_normal((batch, width)).astype(dtype)
-        grads = _backward(grad_out, kernels, derivatives)  # last layer first
-        stats["grad_preactivation"] = [_summary(*_row_moments(g, zeros=False)) for g in grads][::-1]
-    return _frame(stats, scale=scales)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the scale and layer
+        layers = _forward(x, kernels, act, derivatives, overwrite=True)
+        stats = {"activation": [_summary(*_row_moments(out, zeros=False)) for _, out in layers]}
+        if gradient:
+            grad_out = rng.standard_normal((batch, width)).astype(dtype)
+            grads = _backward(grad_out, kernels, derivatives)  # last layer first
+            stats["grad_preactivation"] = [_summary(*_row_moments(g, zeros=False)) for g in grads][::-1]
+    return _flag_nonfinite(_frame(stats, scale=scales), "scale_sweep", by="scale")
+
+
+def jacobian_singular_values(
+    depth=None,
+    width=None,
+    *,
+    widths=None,
+    initializer="he_normal",
+    activation="relu",
+    batch=1000,
+    seed=0,
+    input_std=1.0,
+    init_params=None,
+    examples=5,
+) -> pd.DataFrame:
+    """Mean singular value of every layer's Jacobian ``dx_l/dx_{l-1}``, at initialization.
+
+    This is the quantity of Glorot & Bengio (2010, Section 4.2.2): for one input,
+    layer ``l`` maps a small change ``dx_{l-1}`` to
+    ``dx_l = (dx_{l-1} W_l) * phi'(h_l)``, i.e. multiplies it by the matrix
+    ``J_l = W_l diag(phi'(h_l))``; the mean of ``J_l``'s singular values says by how
+    much the layer stretches (above 1) or shrinks (below 1) perturbations on average.
+
+    Parameters
+    ----------
+    depth, width, widths, initializer, activation, batch, seed, input_std, init_params
+        As in :func:`propagate`: the same arguments give the same network and inputs.
+    examples : int
+        The Jacobians are taken at the first ``examples`` inputs of the batch
+        (``1 <= examples <= batch``); one singular value decomposition per layer
+        and example.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per layer: ``layer`` (from 1), ``mean`` (the mean singular value,
+        averaged over the examples), ``min`` and ``max`` (of the per-example means).
+
+    Examples
+    --------
+    >>> frame = jacobian_singular_values(3, 50, initializer="glorot_uniform", activation="tanh", batch=10)
+    >>> list(frame.columns)
+    ['layer', 'mean', 'min', 'max']
+    """
+    x, kernels, act, _ = _network(depth, width, widths, initializer, activation, batch, seed, input_std, init_params)
+    examples = check_positive_int(examples, "examples")
+    if examples > x.shape[0]:
+        raise ValueError(f"examples must be at most batch ({x.shape[0]}), got {examples}")
+    derivatives = []
+    for _ in _forward(x[:examples], kernels, act, derivatives):
+        pass
+    rows = []
+    for layer, (kernel, slopes) in enumerate(zip(kernels, derivatives), start=1):
+        # J_l for every example at once: (examples, n_{l-1}, n_l)
+        jacobians = kernel[None, :, :] * slopes[:, None, :]
+        means = np.linalg.svd(jacobians, compute_uv=False).mean(axis=-1)
+        rows.append({"layer": layer, "mean": float(means.mean()), "min": float(means.min()),
+                     "max": float(means.max())})
+    return pd.DataFrame(rows)

@@ -76,8 +76,27 @@ def get_mode() -> str:
 def set_mode(mode: str | None) -> str:
     """Set the run mode for this process (``None`` returns to the environment's)."""
     global _mode_override
-    _mode_override = None if mode is None else check_choice(mode, "mode", MODES)
+    _mode_override = None if mode is None else _check_mode(mode)
     return get_mode()
+
+
+def _check_mode(mode) -> str:
+    """``mode`` as one of :data:`MODES`, case and surrounding spaces ignored (as for the environment)."""
+    if isinstance(mode, str):
+        mode = mode.strip().lower()
+    return check_choice(mode, "mode", MODES)
+
+
+SEED_MAX = 2**32 - 1
+"""Largest seed of :func:`seed_everything`: NumPy's global state takes 32-bit seeds."""
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer from 0 to 2**32 - 1, got {seed!r}")
+    if not 0 <= seed <= SEED_MAX:
+        raise ValueError(f"seed must be an integer from 0 to 2**32 - 1 (NumPy's global seed range), got {seed}")
+    return int(seed)
 
 
 def is_full() -> bool:
@@ -121,6 +140,8 @@ def quiet_tensorflow():
             warnings.simplefilter("ignore")
             import tensorflow as tf
 
+            if get_mode() == "quick":
+                _hide_gpus(tf)
             tf.constant(0.0) + 1.0  # first op: triggers the remaining one-time log lines
         tf.get_logger().setLevel(logging.ERROR)
         logging.getLogger("absl").setLevel(logging.ERROR)
@@ -130,6 +151,20 @@ def quiet_tensorflow():
     return keras
 
 
+def _hide_gpus(tf) -> None:
+    """Run quick mode on the CPU even where a GPU is visible, so its results never depend on one.
+
+    Full mode leaves TensorFlow's default: a visible GPU is used. The choice is made
+    when TensorFlow starts (at the first :func:`quiet_tensorflow`), so set the mode
+    before that: ``INITCOURSE_MODE=full`` or ``setup(seed, mode="full")``.
+    """
+    try:
+        if tf.config.list_physical_devices("GPU"):
+            tf.config.set_visible_devices([], "GPU")
+    except (RuntimeError, ValueError):  # TensorFlow already started: too late to choose
+        pass
+
+
 def seed_everything(seed: int = 0) -> None:
     """Seed Python's ``random``, NumPy's global state and Keras/TensorFlow.
 
@@ -137,12 +172,7 @@ def seed_everything(seed: int = 0) -> None:
     imported (quietly) when it is not already, so a NumPy-only chapter pays no
     import time.
     """
-    from ._validation import check_nonnegative_float
-
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative integer, got {seed!r}")
-    check_nonnegative_float(seed, "seed")
-    seed = int(seed)
+    seed = _check_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
     keras = quiet_tensorflow()
@@ -170,7 +200,8 @@ def setup(seed: int = 0, *, mode: str | None = None, deterministic: bool = True)
     """
     if not isinstance(deterministic, bool):
         raise TypeError(f"deterministic must be True or False, got {deterministic!r}")
-    if mode is not None:
+    seed = _check_seed(seed)
+    if mode is not None:  # checked before anything changes, set before TensorFlow starts (GPU choice)
         set_mode(mode)
     seed_everything(seed)
     if deterministic:

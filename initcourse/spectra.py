@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from . import activations, initializers
-from ._validation import as_generator, check_positive_float, check_positive_int, check_shape
+from ._validation import NonFiniteWarning, as_generator, check_positive_float, check_positive_int, check_shape
 
 __all__ = [
     "singular_values",
@@ -229,10 +230,27 @@ def _jacobians(initializer, width, depth, *, activation, tied, input_std, seed, 
     for layer in range(1, depth + 1):
         if layer > 1 and not tied:
             w = draw(shape, rng)
-        pre = h @ w
-        jacobian = (jacobian @ w) * phi.derivative(pre)  # right-multiplying by diag(phi'(pre))
-        h = phi.forward(pre)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported by _overflow_warning
+            pre = h @ w
+            jacobian = (jacobian @ w) * phi.derivative(pre)  # right-multiplying by diag(phi'(pre))
+            h = phi.forward(pre)
         yield layer, jacobian
+
+
+def _row_norms(v: np.ndarray) -> np.ndarray:
+    """Euclidean norm of every row, without overflowing in the squares (rows scaled by their max)."""
+    largest = np.max(np.abs(v), axis=1)
+    scale = np.where(largest > 0, largest, 1.0)
+    return largest * np.linalg.norm(v / scale[:, None], axis=1) if np.any(largest > 1e150) else np.linalg.norm(v, axis=1)
+
+
+def _overflow_warning(caller: str, layer: int, depth: int) -> None:
+    warnings.warn(
+        f"{caller}: the Jacobian overflowed the float range at layer {layer} of {depth}: the product of "
+        "the kernels grows too fast (weights too large for this depth). Layers from there on are reported as NaN.",
+        NonFiniteWarning,
+        stacklevel=3,
+    )
 
 
 def product_singular_values(
@@ -283,12 +301,20 @@ def product_singular_values(
         ``singular_value``; ``width * depth`` rows.
     """
     frames = []
+    overflowed = None
     for layer, jacobian in _jacobians(
         initializer, width, depth, activation=activation, tied=tied,
         input_std=input_std, seed=seed, init_params=init_params,
     ):
-        s = np.linalg.svd(jacobian, compute_uv=False)
+        if overflowed is None and not np.isfinite(jacobian).all():
+            overflowed = layer
+        if overflowed is None:
+            s = np.linalg.svd(jacobian, compute_uv=False)
+        else:  # no SVD of inf/NaN (LAPACK fails with a message on stderr)
+            s = np.full(jacobian.shape[1], np.nan)
         frames.append(pd.DataFrame({"layer": layer, "index": np.arange(1, s.size + 1), "singular_value": s}))
+    if overflowed is not None:
+        _overflow_warning("product_singular_values", overflowed, len(frames))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -342,13 +368,24 @@ def perturbation_norms(
     )
     directions = rng.standard_normal((n_directions, width))
     start = np.linalg.norm(directions, axis=1)
-    return pd.DataFrame(
+    finite = [bool(np.isfinite(j).all()) for _, j in layers]
+    ratios = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for ok, (_, j) in zip(finite, layers):
+            ratio = _row_norms(directions @ j) / start if ok else np.full(n_directions, np.nan)
+            ratios.append(ratio)
+    frame = pd.DataFrame(
         {
             "layer": np.repeat([layer for layer, _ in layers], n_directions),
             "direction": np.tile(np.arange(n_directions), len(layers)),
-            "norm_ratio": np.concatenate([np.linalg.norm(directions @ j, axis=1) / start for _, j in layers]),
+            "norm_ratio": np.concatenate(ratios),
         }
     )
+    bad = ~np.isfinite(frame["norm_ratio"].to_numpy())
+    if bad.any():
+        frame.loc[frame["layer"] >= frame.loc[bad, "layer"].min(), "norm_ratio"] = np.nan
+        _overflow_warning("perturbation_norms", int(frame.loc[bad, "layer"].min()), len(layers))
+    return frame
 
 
 def qr_orthogonal_samples(size, n_samples, *, sign_correction=True, seed=0) -> np.ndarray:

@@ -23,12 +23,13 @@ Gaussian expectations ``E[f(h)]`` are exact for the piecewise-linear activations
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from . import activations
-from ._validation import check_nonnegative_float, check_positive_float, check_positive_int
+from ._validation import NonFiniteWarning, check_nonnegative_float, check_positive_float, check_positive_int
 from .propagation import _frame, _layer_widths
 
 __all__ = [
@@ -298,12 +299,13 @@ def predicted_stats(
     q, mean, derivative = {}, {}, {}
     for layer in layers:
         q[layer] = sizes[layer - 1] * weight_var * second[layer - 1] + bias_var
-        mean[layer], second[layer], derivative[layer] = (float(v) for v in _moments(act, np.float64(q[layer])))
+        mean[layer], second[layer], derivative[layer] = _moments_of_variance(act, q[layer])
     grad = {}
     upstream = 1.0  # variance of dL/dx at the output
     for layer in reversed(layers):
         grad[layer] = upstream * derivative[layer]
         upstream = sizes[layer] * weight_var * grad[layer]
+    _warn_nonfinite(q, grad, weight_var)
 
     def summaries(means, variances):
         return [{"mean": m, "std": math.sqrt(v), "var": v} for m, v in zip(means, variances)]
@@ -315,3 +317,81 @@ def predicted_stats(
         "grad_weight": summaries([0.0] * len(layers), [second[l - 1] * grad[l] for l in layers]),
     }
     return _frame(stats)
+
+
+def _moments_of_variance(act, q: float) -> tuple[float, float, float]:
+    """:func:`_moments` at one variance ``q``, also when ``q`` overflowed to inf.
+
+    At ``q = inf`` the piecewise-linear activations keep their exact values
+    (``E[phi'**2]`` does not depend on ``q``); for the others the moments are
+    unknown (NaN), except that ``E[phi(h)**2]`` stays inf.
+    """
+    if math.isfinite(q):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return tuple(float(v) for v in _moments(act, np.float64(q)))
+    if act.name in ("linear", "relu", "leaky_relu"):
+        _, _, derivative = _moments(act, np.float64(1.0))
+        return (0.0 if act.name == "linear" else math.inf), math.inf, float(derivative)
+    return math.nan, math.inf, math.nan
+
+
+def _warn_nonfinite(q: dict, grad: dict, weight_var: float) -> None:
+    """Warn, naming the layer, when a predicted variance left the float range."""
+    messages = []
+    forward = [layer for layer, value in q.items() if not math.isfinite(value)]
+    if forward:
+        messages.append(f"the pre-activation variance overflows at layer {min(forward)}")
+    backward = [layer for layer, value in grad.items() if not math.isfinite(value)]
+    if backward:
+        messages.append(f"the gradient variance overflows at layer {max(backward)} (counting from the input)")
+    if messages:
+        warnings.warn(
+            f"predicted_stats: {' and '.join(messages)} with weight_var={weight_var:g}: the variance grows "
+            "geometrically with depth; values beyond the float range are reported as inf (or NaN "
+            "where they are undefined).",
+            NonFiniteWarning,
+            stacklevel=3,
+        )
+
+
+def prediction_ratios(measured, predicted, *, stat="var") -> pd.DataFrame:
+    """Ratio measured / predicted of one statistic, for one or several simulated networks.
+
+    Parameters
+    ----------
+    measured : pandas.DataFrame or sequence of DataFrames
+        Frames of :func:`initcourse.propagation.propagate`, e.g. one per seed.
+    predicted : pandas.DataFrame
+        The frame of :func:`predicted_stats` for the same architecture.
+    stat : {"var", "std"}, default "var"
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(quantity, layer)`` in the order of ``predicted``, one column
+        per measured frame (0, 1, ...), holding ``measured[stat] / predicted[stat]``.
+        Spread across the columns is the scatter of single networks around the
+        prediction; their mean is what the recursion predicts.
+    """
+    if stat not in ("var", "std"):
+        raise ValueError(f"stat must be one of 'var', 'std', got {stat!r}")
+    frames = [measured] if isinstance(measured, pd.DataFrame) else list(measured)
+    if not frames or not all(isinstance(f, pd.DataFrame) for f in frames):
+        raise TypeError("measured must be a DataFrame of propagate() or a non-empty sequence of them")
+    if not isinstance(predicted, pd.DataFrame):
+        raise TypeError(f"predicted must be the DataFrame of predicted_stats(), got {type(predicted).__name__}")
+    keys = ["quantity", "layer"]
+    reference = predicted.set_index(keys)[stat]
+    columns = {}
+    for i, frame in enumerate(frames):
+        values = frame.set_index(keys)[stat]
+        if not reference.index.isin(values.index).all():
+            raise ValueError(
+                f"measured frame {i} lacks (quantity, layer) rows of the prediction: "
+                "simulate the same depth and widths as predicted"
+            )
+        columns[i] = values.reindex(reference.index) / reference
+    return pd.DataFrame(columns, index=reference.index)
+
+
+__all__.append("prediction_ratios")

@@ -1,4 +1,5 @@
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -450,3 +451,60 @@ def test_real_samples_load(capsys):
         "CIFAR-10 from the offline sample (cifar10_sample.npz): 200 train / 100 val / 100 test",
         "IMDB from the offline sample (imdb_sample.csv.gz): 200 train / 50 val / 50 test",
     ]
+
+
+def test_pad_before_moves_the_padding_in_front_keeping_the_word_order():
+    tokens = np.array([[5, 7, 9, 0, 0], [1, 2, 3, 4, 6], [0, 0, 0, 0, 0], [8, 1, 0, 0, 0]], dtype=np.int32)
+    moved = data.pad_before(tokens)
+    assert moved.tolist() == [[0, 0, 5, 7, 9], [1, 2, 3, 4, 6], [0, 0, 0, 0, 0], [0, 0, 0, 8, 1]]
+    assert moved.dtype == tokens.dtype and moved.flags["C_CONTIGUOUS"]
+    keras = settings.quiet_tensorflow()
+    ragged = [[5, 7, 9], [1, 2, 3, 4, 6], [], [8, 1]]
+    assert moved.tolist() == keras.utils.pad_sequences(ragged, maxlen=5, padding="pre").tolist()
+    with pytest.raises(ValueError, match="tokens must be a 2-D integer array"):
+        data.pad_before(np.zeros(5, dtype=np.int32))
+    with pytest.raises(ValueError, match="tokens must be a 2-D integer array"):
+        data.pad_before(np.zeros((2, 5)))
+
+
+def test_imdb_padding_before_the_review(imdb_sample):
+    kwargs = dict(n_train=16, n_val=2, n_test=8, vocab_size=10, sequence_length=40, data_dir=imdb_sample)
+    post = data.load_imdb(**kwargs)
+    pre = data.load_imdb(padding="pre", **kwargs)
+    # 14-token reviews: 26 padding tokens first, then the same words in the same order
+    assert np.all(pre.x_train[:, :26] == 0) and np.all(pre.x_train[:, 26:] == post.x_train[:, :14])
+    for split in ("train", "val", "test"):
+        np.testing.assert_array_equal(getattr(pre, f"x_{split}"), data.pad_before(getattr(post, f"x_{split}")))
+        np.testing.assert_array_equal(getattr(pre, f"y_{split}"), getattr(post, f"y_{split}"))
+
+
+def test_imdb_padding_must_be_pre_or_post(isolated):
+    with pytest.raises(ValueError, match="padding must be one of 'post', 'pre', got 'left'"):
+        data.load_imdb(padding="left")
+    assert isolated.calls == []
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_corrupt_keras_cache_falls_back_to_the_offline_sample_with_auto(cifar_cache, cifar_sample):
+    path, _ = cifar_cache
+    folder, _ = cifar_sample
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.warns(UserWarning, match="damaged or incomplete.*offline sample"):
+        dataset = data.load_cifar10(n_train=10, n_val=10, n_test=10, data_dir=folder)
+    assert dataset.source == "offline sample"
+    with pytest.raises(data.CorruptDatasetError):  # asked for the Keras archive: no fallback
+        data.load_cifar10(n_train=10, n_val=10, n_test=10, data_dir=folder, source="keras")
+
+
+def test_empty_data_dir_is_refused():
+    with pytest.raises(ValueError, match="data_dir must name a folder"):
+        data.load_cifar10(data_dir="")
+
+
+def test_missing_sample_message_names_the_whole_folder(tmp_path):
+    folder = tmp_path / "somewhere" / "samples"
+    folder.mkdir(parents=True)
+    with pytest.raises(data.DatasetUnavailableError, match=re.escape(str(folder))):
+        data.load_cifar10(source="offline", data_dir=folder)

@@ -24,7 +24,8 @@ EXPECTED = {
 
 
 def test_every_activation_has_an_expected_value():
-    assert set(ACTIVATIONS) == set(EXPECTED)
+    # GELU and SiLU/Swish are computed, and tested in tests/test_gains_frameworks.py
+    assert set(ACTIVATIONS) - {"gelu", "silu", "swish"} == set(EXPECTED)
 
 
 @pytest.mark.parametrize("activation", sorted(EXPECTED))
@@ -54,7 +55,7 @@ def test_leaky_relu_with_zero_slope_equals_relu():
     assert gain("leaky_relu", 0.0) == gain("relu")
 
 
-@pytest.mark.parametrize("activation", ["Relu", "gelu", "", "softmax"])
+@pytest.mark.parametrize("activation", ["Relu", "mish", "", "softmax"])
 def test_unknown_activation_lists_the_accepted_ones(activation):
     with pytest.raises(ValueError, match="activation must be one of .*'relu'.*'leaky_relu'"):
         gain(activation)

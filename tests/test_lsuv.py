@@ -1,8 +1,10 @@
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from initcourse.lsuv import REPORT_COLUMNS, lsuv, preactivation_variances
+from initcourse.lsuv import REPORT_COLUMNS, lsuv, minibatches, preactivation_variances
 from initcourse.models import mlp
 from initcourse.settings import quiet_tensorflow
 
@@ -295,3 +297,104 @@ def test_preactivation_variances_bad_input():
         preactivation_variances(model, np.zeros((3, 2)))
     with pytest.raises(TypeError, match="model must be a keras.Model"):
         preactivation_variances("model", np.zeros((3, 5)))
+
+
+# --- fresh mini-batches per measurement, min_outputs, minibatches() ---------------------------------
+
+
+def test_fresh_batches_iterate_and_take_one_batch_per_measurement():
+    x = _batch((512, 8), loc=0.0, scale=1.0)
+    model = mlp(8, [16] * 4, activation="tanh")
+    source = minibatches(x, 16, seed=0)
+    drawn = []
+
+    def next_batch():
+        drawn.append(next(source))
+        return drawn[-1]
+
+    report = lsuv(model, next_batch, tol_var=0.01, max_iter=10, seed=0)
+    # with a fresh 16-sample batch per measurement the estimate is noisy: some layer rescales more than once
+    assert report["iterations"].max() > 1
+    assert len(drawn) == int((report["iterations"] + 1).sum())  # the first measurement plus one per rescaling
+    stopped = report["iterations"] < 10
+    assert report.loc[stopped, "var_after"].sub(1.0).abs().lt(0.01).all()
+
+
+def test_fixed_batch_through_a_callable_or_an_iterator_matches_the_array():
+    batch = _batch((128, 6))
+    reports, kernels = [], []
+    for source in (batch, lambda: batch, itertools.repeat(batch)):
+        model = mlp(6, [12, 12], activation="tanh")
+        reports.append(lsuv(model, source, seed=3))
+        kernels.append(_kernels(model))
+    for report, kernel in zip(reports[1:], kernels[1:]):
+        pd.testing.assert_frame_equal(report, reports[0])
+        for x, y in zip(kernel, kernels[0], strict=True):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_exhausted_iterator_raises_and_restores_weights():
+    model = mlp(6, [12, 12], activation="relu")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="ran out after 2 batches"):
+        lsuv(model, iter([_batch((64, 6), seed=1), _batch((64, 6), seed=2)]), tol_var=1e-9, seed=0)
+    _assert_weights_equal(model, before)
+
+
+def test_fresh_batch_of_the_wrong_shape_raises():
+    model = mlp(6, [12], activation="relu")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"batch must have shape \('n', 6\)"):
+        lsuv(model, lambda: _batch((64, 5)), seed=0)
+    _assert_weights_equal(model, before)
+
+
+def test_min_outputs_skips_small_layers_untouched():
+    model = mlp(8, [32, 32], activation="relu")  # output layer: 1 unit
+    output = model.layers[-1]
+    before = output.get_weights()
+    report = lsuv(model, _batch((128, 8)), min_outputs=32, seed=0)
+    assert list(report["layer"]) == [layer.name for layer in model.layers if hasattr(layer, "kernel")][:-1]
+    for got, want in zip(output.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+    # the default processes every layer
+    assert len(lsuv(mlp(8, [32, 32], activation="relu"), _batch((128, 8)), seed=0)) == 3
+
+
+def test_min_outputs_counts_every_output_entry_of_a_convolution():
+    model = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, 3, padding="same"), layers.Flatten(),
+                              layers.Dense(4)])
+    report = lsuv(model, _batch((32, 8, 8, 1)), min_outputs=32, seed=0)  # 8 * 8 * 2 = 128 entries, Dense 4
+    assert list(report["class"]) == ["Conv2D"]
+
+
+@pytest.mark.parametrize("value, error", [(0, ValueError), (1.5, TypeError), (1000, ValueError)])
+def test_bad_min_outputs_raises(value, error):
+    with pytest.raises(error, match="min_outputs"):
+        lsuv(mlp(4, [8], activation="relu"), _batch((32, 4)), min_outputs=value, seed=0)
+
+
+def test_minibatches_draws_distinct_samples_reproducibly():
+    x = np.arange(50.0).reshape(25, 2)
+    first = [next(minibatches(x, 10, seed=4)) for _ in range(2)]
+    np.testing.assert_array_equal(first[0], first[1])  # same seed, same batches
+    source = minibatches(x, 10, seed=4)
+    a, b = next(source), next(source)
+    for batch in (a, b):
+        assert batch.shape == (10, 2)
+        assert len(set(batch[:, 0])) == 10  # no sample twice in a batch
+        assert set(batch[:, 0]) <= set(x[:, 0])
+    assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "x, batch_size, error, match",
+    [
+        (np.zeros((5, 2)), 6, ValueError, "batch_size must be at most"),
+        (np.zeros((5, 2)), 0, ValueError, "batch_size"),
+        (np.zeros((0, 2)), 1, ValueError, "at least one sample"),
+    ],
+)
+def test_minibatches_bad_input(x, batch_size, error, match):
+    with pytest.raises(error, match=match):
+        minibatches(x, batch_size)

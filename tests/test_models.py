@@ -100,3 +100,22 @@ def test_compile_model_bad_optimizer():
         models.compile_model(models.mlp(3, [4]), optimizer="rmsprop")
     with pytest.raises(ValueError, match="learning_rate must be positive"):
         models.compile_model(models.mlp(3, [4]), learning_rate=0)
+
+
+def test_imdb_rnn_mask_zero_makes_the_last_state_ignore_padding():
+    assert models.imdb_rnn().get_layer("embedding").mask_zero is False
+    settings.seed_everything(0)
+    m = models.imdb_rnn(vocab_size=20, sequence_length=6, mask_zero=True)
+    assert m.get_layer("embedding").mask_zero is True
+    words = np.array([[5, 7, 9]], "int32")
+    after = np.concatenate([words, np.zeros((1, 3), "int32")], axis=1)  # padding after the words
+    before = np.concatenate([np.zeros((1, 3), "int32"), words], axis=1)  # padding before them
+    np.testing.assert_allclose(m(after).numpy(), m(before).numpy(), rtol=1e-5)
+    settings.seed_everything(0)
+    plain = models.imdb_rnn(vocab_size=20, sequence_length=6)
+    assert not np.allclose(plain(after).numpy(), plain(before).numpy())
+
+
+def test_imdb_rnn_refuses_a_mask_zero_that_is_not_a_bool():
+    with pytest.raises(TypeError, match="mask_zero must be True or False, got 1"):
+        models.imdb_rnn(mask_zero=1)

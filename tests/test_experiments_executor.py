@@ -1,0 +1,66 @@
+"""run_grid on an executor: a Dask cluster of two worker processes gives the serial table."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from initcourse import experiments, settings
+
+keras = settings.quiet_tensorflow()
+
+VARIANTS = {"glorot": {"kernel_initializer": "glorot_uniform"}, "he": {"kernel_initializer": "he_normal"}}
+
+
+def build(kernel_initializer="glorot_uniform"):
+    model = keras.Sequential([
+        keras.Input((6,)),
+        keras.layers.Dense(4, activation="relu", kernel_initializer=kernel_initializer),
+        keras.layers.Dense(1, kernel_initializer=kernel_initializer),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    return model
+
+
+def make_data(n=40):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 6)).astype(np.float32)
+    y = (x[:, :1] - 0.5 * x[:, 1:2]).astype(np.float32)
+    return x[:30], y[:30], x[30:], y[30:]
+
+
+def grid(**kwargs):
+    return experiments.run_grid(build, make_data(), variants=VARIANTS, seeds=(0, 1), epochs=2, batch_size=10,
+                                **kwargs)
+
+
+def same_table(a, b):
+    columns = [c for c in a.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(a[columns], b[columns])
+
+
+def test_dask_local_cluster_gives_the_serial_table(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    serial = grid(cache_dir=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+        parallel = grid(cache_dir=tmp_path, executor=client.get_executor())
+    same_table(serial, parallel)
+    assert len(list(tmp_path.glob("*.csv"))) == 4  # written to the cache by the calling process
+    cached = grid(cache_dir=tmp_path)  # the serial path reads the entries the cluster produced
+    same_table(serial, cached)
+    assert (cached["seconds"] == parallel["seconds"]).all()
+
+
+def test_thread_pool_executor_and_bad_executor(tmp_path):
+    # one worker thread: two Keras trainings at once in one process are not something to rely on
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        threaded = grid(cache_dir=False, executor=pool, threads=1)
+    assert list(threaded["variant"].unique()) == ["glorot", "he"]
+    assert len(threaded) == 8 and np.isfinite(threaded["loss"]).all()
+    with pytest.raises(TypeError, match="executor"):
+        grid(cache_dir=False, executor="dask")
+    with pytest.raises(ValueError, match="threads"):
+        with ThreadPoolExecutor(1) as pool:
+            grid(cache_dir=False, executor=pool, threads=0)
