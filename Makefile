@@ -6,6 +6,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Test processes run side by side (pytest-xdist); a chapter always runs whole in one
+# process (--dist loadfile), top to bottom. WORKERS=1 runs everything in one process.
+WORKERS ?= 2
+XDIST  := $(if $(filter 1,$(WORKERS)),,-n $(WORKERS))
 
 .PHONY: install book test unit notebooks notebooks-other-cpu book-strict test-torch bench clean
 
@@ -25,14 +29,14 @@ book: install
 	@echo "Book: _build/html/index.html"
 
 unit: install
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest $(XDIST) tests
 
 # Chapters run with an empty experiment cache, so every training run is redone. What
 # decides is each chapter's claim checks (initcourse.claims), which hold on any CPU;
 # only cells tagged nbval-check-output (seeded NumPy) are compared with stored output.
 notebooks: install
 	@start=$$(date +%s); \
-	cache=$$(mktemp -d) && INITCOURSE_CACHE=$$cache $(BIN)/python -m pytest $(NBVAL) book; \
+	cache=$$(mktemp -d) && INITCOURSE_CACHE=$$cache $(BIN)/python -m pytest $(XDIST) $(if $(XDIST),--dist loadfile) $(NBVAL) book; \
 	status=$$?; rm -rf "$$cache"; \
 	echo "notebooks: $$(( $$(date +%s) - start )) s"; exit $$status
 

@@ -339,11 +339,12 @@ def _train_remote(build_model, params, seed, data, epochs, batch_size, verbose, 
 
 
 def _determinism_enabled() -> bool:
-    import tensorflow as tf
+    """Whether TensorFlow's op determinism is on in this process (passed on to workers)."""
+    try:  # the public module has enable_op_determinism only; the query lives beside it
+        from tensorflow.python.framework import config as tf_config
 
-    try:
-        return bool(tf.config.experimental.is_op_determinism_enabled())
-    except AttributeError:  # older TensorFlow
+        return bool(tf_config.is_op_determinism_enabled())
+    except (ImportError, AttributeError):  # another TensorFlow layout
         return False
 
 
