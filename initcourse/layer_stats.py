@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 
 from . import settings
-from .lsuv import SUPPORTED_LAYERS, _as_batch, _model_input, preactivation_variances
+from ._model_batch import as_batch as _as_batch
+from ._model_batch import model_input as _model_input
+from .lsuv import SUPPORTED_LAYERS, preactivation_variances
 
 __all__ = ["STATS_COLUMNS", "layer_output_stats", "compare_initializers"]
 

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from ._validation import as_generator, check_positive_float, check_positive_int
+from ._model_batch import as_batch as _as_batch
+from ._model_batch import model_input as _model_input
 from .initializers import orthogonal
 from .settings import quiet_tensorflow
 
@@ -233,24 +235,6 @@ def _linear_activation(keras, layer):
         layer.activation = activation
 
 
-def _model_input(keras, model):
-    """The single symbolic input of a built Sequential or functional model."""
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    try:
-        inputs = model.inputs
-    except AttributeError:
-        inputs = None
-    if not inputs:
-        raise ValueError(
-            f"model {model.name!r} has no defined input: build it from keras.Input "
-            "(Sequential or functional), or call it once on data"
-        )
-    if len(inputs) != 1:
-        raise ValueError(f"model must have exactly one input, got {len(inputs)}")
-    return inputs[0]
-
-
 def _supported_layers(keras, model) -> list:
     """The model's Dense/Conv layers in forward order; reject nested models."""
     nested = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
@@ -354,24 +338,3 @@ def minibatches(x, batch_size, *, seed=None):
     return draw()
 
 
-def _as_batch(batch, model_input) -> np.ndarray:
-    """Check ``batch`` against the model's input and return it in the input's dtype."""
-    try:
-        array = np.asarray(batch)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"batch must be a numeric array, got {type(batch).__name__}") from exc
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"batch must be a numeric array, got dtype {array.dtype}")
-    expected = tuple(model_input.shape)
-    if array.ndim != len(expected) or any(
-        want is not None and want != got for want, got in zip(expected[1:], array.shape[1:])
-    ):
-        wanted = ("n",) + tuple("?" if d is None else d for d in expected[1:])
-        raise ValueError(
-            f"batch must have shape {wanted} to match the model's input, got {array.shape}"
-        )
-    if array.shape[0] == 0 or array.size == 0:
-        raise ValueError(f"batch must hold at least one sample, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("batch must contain only finite values (it has NaN or inf)")
-    return array.astype(model_input.dtype)
