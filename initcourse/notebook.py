@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["glue"]
+__all__ = ["glue", "stored_values"]
 
 
 def glue(name: str, value, *, display: bool = False) -> None:
@@ -36,3 +36,38 @@ def glue(name: str, value, *, display: bool = False) -> None:
     from myst_nb import glue as _glue
 
     _glue(name, value, display=display)
+
+
+GLUE_MIME = "application/papermill.record/text/plain"
+
+
+def stored_values(path) -> dict:
+    """The values an executed notebook glued, read from its stored outputs.
+
+    Returns ``{name: value}`` for every :func:`glue` call whose output the notebook file
+    holds (numbers come back as numbers, strings as strings). Reading the stored outputs
+    needs no kernel; a notebook that was never executed has none, and gives ``{}``.
+    """
+    import ast
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix != ".ipynb":
+        raise ValueError(f"path must name a .ipynb notebook, got {str(path)!r}")
+    if not path.is_file():
+        raise FileNotFoundError(f"path {str(path)!r} does not exist")
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    values = {}
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = output.get("data", {}).get(GLUE_MIME)
+            if name is None or text is None:
+                continue
+            text = "".join(text) if isinstance(text, list) else text
+            try:
+                values[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                values[name] = text
+    return values

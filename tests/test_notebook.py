@@ -28,3 +28,26 @@ def test_glue_rejects_arrays_and_nan():
         notebook.glue("ch00_v", np.ones(3))
     with pytest.raises(ValueError, match="must be finite"):
         notebook.glue("ch00_v", float("nan"))
+
+
+def test_stored_values_reads_what_a_chapter_glued():
+    from pathlib import Path
+
+    values = notebook.stored_values(Path(__file__).parent.parent / "book" / "12_debugging.ipynb")
+    assert isinstance(values["ch12_dead_max"], (int, float))
+    assert all(name.startswith("ch12_") for name in values)
+
+
+def test_stored_values_of_an_unexecuted_notebook_is_empty(tmp_path):
+    import json
+
+    path = tmp_path / "empty.ipynb"
+    path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "1", "outputs": []}]}))
+    assert notebook.stored_values(path) == {}
+
+
+def test_stored_values_names_the_bad_path(tmp_path):
+    with pytest.raises(ValueError, match="path must name a .ipynb"):
+        notebook.stored_values(tmp_path / "x.md")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        notebook.stored_values(tmp_path / "x.ipynb")
