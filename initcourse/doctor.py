@@ -126,6 +126,7 @@ PROBLEMS = (
     "nonfinite",
     "initial_loss",
     "unnormalized_input",
+    "normalized_output",
 )
 """Every value :attr:`Finding.problem` can take."""
 
@@ -584,7 +585,8 @@ def _pct(v) -> str:
     return f"{100 * v:.0f}%"
 
 
-def _findings(probe, table, x, loss, loss_name, reference_loss, ref_rms, nonfinite_grads, nonfinite_weights, step=None):
+def _findings(probe, table, x, loss, loss_name, reference_loss, ref_rms, nonfinite_grads, nonfinite_weights, step=None,
+              y=None):
     """The findings for one measurement (see the module docstring for the thresholds)."""
     t = THRESHOLDS
     found = []
@@ -622,6 +624,30 @@ def _findings(probe, table, x, loss, loss_name, reference_loss, ref_rms, nonfini
             f"the input has RMS {ref_rms:.3g} (mean {float(np.mean(x)):.3g}, std {float(np.std(x)):.3g}); "
             "the initialization schemes assume inputs of unit scale: standardize the input (e.g. pixels / 255, "
             "or subtract the mean and divide by the std of the training data)", input_rms=ref_rms)
+
+    # A normalization layer as the model's output.
+    last = probe.layers[-1] if probe.layers else None
+    if (last is not None and type(last).__name__ in ("BatchNormalization", "LayerNormalization")
+            and last.output is probe.model.outputs[0]):
+        row = table.loc[table["layer"] == last.name].iloc[0]
+        units = int(probe.model.outputs[0].shape[-1])
+        constant = type(last).__name__ == "LayerNormalization" and units == 1
+        targets = ""
+        evidence = {"prediction_mean": float(row["act_mean"]), "prediction_std": float(row["act_std"])}
+        if y is not None and loss_name not in _CLASSIFICATION:
+            evidence.update(target_mean=float(np.mean(y)), target_std=float(np.std(y)))
+            targets = f"; the targets have mean {evidence['target_mean']:.3g} and std {evidence['target_std']:.3g}"
+        if constant:
+            what = (f"layer {last.name}: the model's output is a LayerNormalization of one unit, which is always its "
+                    f"offset beta (measured std {row['act_std']:.3g}): the prediction ignores the input")
+        else:
+            what = (f"layer {last.name}: the model's output is normalized: in training every batch of predictions is "
+                    f"forced to mean beta and std gamma (measured mean {row['act_mean']:.3g}, std {row['act_std']:.3g}) "
+                    f"whatever the input{targets}; the output layer's bias gets no gradient and inference uses "
+                    "running statistics instead of the batch's")
+        add(last.name, "normalized_output", "error" if constant else "warning",
+            what + "; remove the normalization after the output (normalize the hidden layers instead), and "
+            "standardize the targets or start the output bias at their mean", **evidence)
 
     # Initial loss.
     if loss is not None and reference_loss is not None and loss > t["initial_loss_ratio"] * reference_loss:
@@ -800,7 +826,7 @@ def _run(probe, x, y, loss_fn, loss_name, step=None):
     with np.errstate(all="ignore"):  # overflowing statistics are reported as findings, not warnings
         table, loss, ref_rms, bad_grads, bad_weights = probe.measure(x, y, loss_fn)
         reference = _reference_loss(loss_name, probe.model)
-        findings = _findings(probe, table, x, loss, loss_name, reference, ref_rms, bad_grads, bad_weights, step=step)
+        findings = _findings(probe, table, x, loss, loss_name, reference, ref_rms, bad_grads, bad_weights, step=step, y=y)
     return Report(probe.model.name, len(x), table, findings, loss, reference, probe.skipped)
 
 

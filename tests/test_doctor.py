@@ -108,7 +108,7 @@ def test_each_problem_is_found_in_its_layer(problem):
 
 
 def test_every_problem_kind_has_a_broken_model():
-    assert set(BROKEN) | {"nonfinite"} == set(doctor.PROBLEMS)
+    assert set(BROKEN) | {"nonfinite", "normalized_output"} == set(doctor.PROBLEMS)
 
 
 @pytest.mark.parametrize("healthy", ["he", "tanh"])
@@ -262,3 +262,46 @@ def test_monitor_stops_training_on_nonfinite_values():
 def test_monitor_rejects_bad_every():
     with pytest.raises(ValueError, match="every"):
         doctor.Monitor(X16, Y4, every=0)
+
+
+# --------------------------------------------------------------------------- a normalized output
+
+
+def _regressor(output_layer=None, units=1):
+    inputs = keras.Input((16,))
+    h = keras.layers.Dense(32, activation="relu", kernel_initializer="he_normal", name="hidden")(inputs)
+    h = keras.layers.BatchNormalization(name="hidden_bn")(h)
+    out = keras.layers.Dense(units, name="output")(h)
+    if output_layer is not None:
+        out = output_layer(out)
+    return keras.Model(inputs, out)
+
+
+Y_REGRESSION = (10 * np.random.default_rng(3).standard_normal((len(X16), 1)) + 5).astype("float32")
+
+
+def test_batchnorm_after_a_regression_output_is_named_with_the_targets_scale():
+    report = doctor.diagnose(_regressor(keras.layers.BatchNormalization(name="output_bn")), X16, Y_REGRESSION)
+    finding = next(f for f in report.findings if f.problem == "normalized_output")
+    assert finding.layer == "output_bn" and finding.severity == "warning"
+    assert "output_bn" in finding.message and "remove the normalization" in finding.message
+    # Training mode: the batch of predictions has mean beta = 0 and std gamma = 1 (up to BN's epsilon).
+    assert finding.evidence["prediction_mean"] == pytest.approx(0.0, abs=1e-5)
+    assert finding.evidence["prediction_std"] == pytest.approx(1.0, abs=1e-2)
+    assert finding.evidence["target_std"] == pytest.approx(np.std(Y_REGRESSION))
+
+
+def test_layernorm_of_one_output_unit_is_an_error():
+    report = doctor.diagnose(_regressor(keras.layers.LayerNormalization(name="output_ln")), X16, Y_REGRESSION)
+    finding = next(f for f in report.findings if f.problem == "normalized_output")
+    assert finding.severity == "error" and finding.evidence["prediction_std"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_normalization_inside_the_network_is_not_a_normalized_output():
+    report = doctor.diagnose(_regressor(), X16, Y_REGRESSION)
+    assert "normalized_output" not in {f.problem for f in report.findings}
+    # batch normalization before a softmax activation is not the model's output either
+    inputs = keras.Input((16,))
+    h = keras.layers.BatchNormalization(name="logit_bn")(keras.layers.Dense(4, name="logits")(inputs))
+    model = keras.Model(inputs, keras.layers.Activation("softmax", name="probabilities")(h))
+    assert "normalized_output" not in {f.problem for f in doctor.diagnose(model, X16, Y4).findings}
