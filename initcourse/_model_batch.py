@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["model_input", "as_batch"]
+__all__ = ["model_input", "as_batch", "in_input_dtype"]
 
 
 def model_input(keras, model):
@@ -49,4 +49,33 @@ def as_batch(batch, model_input) -> np.ndarray:
         raise ValueError(f"batch must hold at least one sample, got shape {array.shape}")
     if not np.all(np.isfinite(array)):
         raise ValueError("batch must contain only finite values (it has NaN or inf)")
-    return array.astype(model_input.dtype)
+    return in_input_dtype(array, model_input.dtype, "batch")
+
+
+def in_input_dtype(array, dtype, name: str) -> np.ndarray:
+    """``array`` in the dtype of a model input, refusing what the cast would change.
+
+    Keras casts a float batch for an integer input (an ``Embedding``'s token ids)
+    by truncation, so ``2.7`` would silently become token ``2``; ids outside the
+    integer type would wrap around. Both are refused with a message naming ``name``.
+    """
+    text = str(dtype)
+    target = np.dtype(text if ("int" in text or "float" in text) else "float32")
+    array = np.asarray(array)
+    if target.kind in "iu" and array.size:
+        if array.dtype.kind == "f":
+            fractional = array[array != np.round(array)]
+            if fractional.size:
+                raise ValueError(
+                    f"{name} must hold whole numbers for the model's integer input ({target}; token ids), got "
+                    f"{fractional.size} fractional value(s) such as {fractional.flat[0]!r}; round them yourself "
+                    "(np.rint(x).astype(int)) if that is what you mean"
+                )
+        info = np.iinfo(target)
+        low, high = array.min(), array.max()
+        if low < info.min or high > info.max:
+            raise ValueError(
+                f"{name} must hold values in {info.min}..{info.max} for the model's {target} input, "
+                f"got values {low}..{high}"
+            )
+    return array.astype(target, copy=False)

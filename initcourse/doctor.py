@@ -97,6 +97,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._model_batch import in_input_dtype
 from .inspection import unit_spread
 from .settings import quiet_tensorflow
 
@@ -349,8 +350,7 @@ def _check_x(x, model_input):
     expected = tuple(model_input.shape[1:])
     if len(x.shape[1:]) != len(expected) or any(e is not None and e != s for e, s in zip(expected, x.shape[1:])):
         raise ValueError(f"x has samples of shape {x.shape[1:]}, the model expects {expected} (None: any size)")
-    dtype = str(getattr(model_input, "dtype", "float32"))
-    return x.astype(dtype if ("int" in dtype or "float" in dtype) else "float32", copy=False)
+    return in_input_dtype(x, getattr(model_input, "dtype", "float32"), "x")
 
 
 def _output_activation(model):

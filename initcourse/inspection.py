@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._model_batch import in_input_dtype
 from ._validation import check_positive_float, check_positive_int
 from .settings import quiet_tensorflow
 
@@ -321,4 +322,7 @@ def _check_batch(keras, model, x, y):
         raise ValueError(f"x and y must hold at least one sample, got shapes {x.shape} and {y.shape}")
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same number of samples, got {len(x)} and {len(y)}")
+    inputs = getattr(model, "inputs", None)
+    if inputs and len(inputs) == 1:
+        x = in_input_dtype(x, inputs[0].dtype, "x")
     return x, y

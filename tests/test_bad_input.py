@@ -293,3 +293,31 @@ def test_compile_model_names_a_bad_model_or_loss():
         models.compile_model("x")
     with pytest.raises(ValueError, match="loss must be a Keras loss name"):
         models.compile_model(models.mlp(2, [2]), loss="nope")
+
+
+# --------------------------------------------------------------------------- token ids
+
+
+@pytest.fixture(scope="module")
+def token_model():
+    from initcourse import models
+
+    return models.imdb_rnn(vocab_size=50, sequence_length=8, embedding_dim=4, units=4)
+
+
+@pytest.mark.parametrize("where", ["doctor", "layer_stats", "inspection"])
+def test_float_token_ids_are_refused_not_truncated(token_model, where):
+    from initcourse import doctor, inspection, layer_stats
+
+    tokens = np.tile(np.arange(8, dtype="float64"), (4, 1)) + 0.5
+    y = np.zeros(4)
+    call = {
+        "doctor": lambda x: doctor.diagnose(token_model, x, y),
+        "layer_stats": lambda x: layer_stats.layer_output_stats(token_model, x),
+        "inspection": lambda x: inspection.weight_gradients(token_model, x, y[:, None]),
+    }[where]
+    with pytest.raises(ValueError, match=r"(x|batch) must hold whole numbers .* token ids"):
+        call(tokens)
+    with pytest.raises(ValueError, match=r"(x|batch) must hold values in -2147483648\.\.2147483647"):
+        call(tokens * 0 + 2.0**40)
+    call(np.rint(tokens - 0.5))  # whole numbers stored as floats are fine
