@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import activations, initializers
+from ._per_layer import layer_widths, per_layer_frame
 from ._validation import (
     NonFiniteWarning,
     as_generator,
@@ -60,23 +61,6 @@ MAX_BINS = 100_000
 SIGNALS = ("preactivation", "activation", "grad_preactivation")
 """The signals :func:`trace` returns raw (``grad_weight``, one outer product per
 example, is summarised by :func:`propagate` but not stored)."""
-
-
-def _layer_widths(depth, width, widths) -> tuple[int, ...]:
-    """Return ``(n_0, n_1, ..., n_depth)``: the input dimension then each layer's width."""
-    if widths is None:
-        if depth is None or width is None:
-            raise TypeError("give depth and width, or widths")
-        depth = check_positive_int(depth, "depth")
-        return (check_positive_int(width, "width"),) * (depth + 1)
-    if depth is not None or width is not None:
-        raise TypeError("give depth and width, or widths, not both")
-    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__") or len(widths) < 2:
-        raise ValueError(
-            f"widths must be a sequence of at least 2 positive integers (input dimension, "
-            f"then one width per layer), got {widths!r}"
-        )
-    return tuple(check_positive_int(n, f"widths[{i}]") for i, n in enumerate(widths))
 
 
 def _forward(x, kernels, activation, derivatives=None, overwrite=False):
@@ -204,16 +188,6 @@ def _kernel_sampler(initializer, init_params):
     )
 
 
-def _frame(stats, **index):
-    """Tidy frame of ``{quantity: [summary per layer]}``; ``index`` adds leading columns."""
-    blocks = []
-    for quantity, per_layer in stats.items():
-        for layer, summary in enumerate(per_layer, start=1):
-            columns = {name: np.atleast_1d(value) for name, value in summary.items()}
-            blocks.append(pd.DataFrame({**index, "layer": layer, "quantity": quantity, **columns}))
-    return pd.concat(blocks, ignore_index=True)
-
-
 def propagate(
     depth=None,
     width=None,
@@ -273,7 +247,7 @@ def propagate(
     """
     network = _network(depth, width, widths, initializer, activation, batch, seed, input_std, init_params)
     with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the layer
-        frame = _frame(_simulate(*network))
+        frame = per_layer_frame(_simulate(*network))
     return _flag_nonfinite(frame, "propagate")
 
 
@@ -327,7 +301,7 @@ def _network(depth, width, widths, initializer, activation, batch, seed, input_s
 
     Returns ``(x_0, kernels, activation, dL/dx_depth)``.
     """
-    sizes = _layer_widths(depth, width, widths)
+    sizes = layer_widths(depth, width, widths)
     act = activations.get(activation)
     sample = _kernel_sampler(initializer, init_params)
     batch = check_positive_int(batch, "batch")
@@ -580,7 +554,7 @@ def scale_sweep(
             grad_out = rng.standard_normal((batch, width)).astype(dtype)
             grads = _backward(grad_out, kernels, derivatives)  # last layer first
             stats["grad_preactivation"] = [_summary(*_row_moments(g, zeros=False)) for g in grads][::-1]
-    return _flag_nonfinite(_frame(stats, scale=scales), "scale_sweep", by="scale")
+    return _flag_nonfinite(per_layer_frame(stats, scale=scales), "scale_sweep", by="scale")
 
 
 def jacobian_singular_values(

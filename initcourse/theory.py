@@ -30,7 +30,7 @@ import pandas as pd
 
 from . import activations
 from ._validation import NonFiniteWarning, check_nonnegative_float, check_positive_float, check_positive_int
-from .propagation import _frame, _layer_widths
+from ._per_layer import layer_widths, per_layer_frame
 
 __all__ = [
     "gaussian_expectation",
@@ -288,7 +288,7 @@ def predicted_stats(
     The backward pass assumes the gradient independent of the forward signal
     (the usual mean-field assumption), which is accurate at large width.
     """
-    sizes = _layer_widths(depth, width, widths)
+    sizes = layer_widths(depth, width, widths)
     weight_var = check_nonnegative_float(weight_var, "weight_var")
     act = activations.get(activation)
     input_var = check_positive_float(input_var, "input_var")
@@ -316,7 +316,7 @@ def predicted_stats(
         "grad_preactivation": summaries([0.0] * len(layers), [grad[l] for l in layers]),
         "grad_weight": summaries([0.0] * len(layers), [second[l - 1] * grad[l] for l in layers]),
     }
-    return _frame(stats)
+    return per_layer_frame(stats)
 
 
 def _moments_of_variance(act, q: float) -> tuple[float, float, float]:

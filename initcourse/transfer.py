@@ -17,7 +17,8 @@ import numpy as np
 
 from . import __version__, settings
 from ._validation import check_positive_int
-from .experiments import _cache_key, _describe, _fingerprint, default_cache_dir
+from ._cache_keys import cache_key, describe, fingerprint
+from .experiments import default_cache_dir
 
 __all__ = ["class_subset", "pretrain", "with_new_head"]
 
@@ -83,8 +84,8 @@ def pretrain(build_model, data, *, seed=0, epochs, batch_size=64, cache_dir=None
         if not isinstance(cache_dir, (str, os.PathLike, type(None))):
             raise TypeError(f"cache_dir must be a folder path, None or False, got {cache_dir!r}")
         folder = default_cache_dir() if cache_dir is None else Path(cache_dir)
-        key = _cache_key({
-            "pretrain": _describe(build_model), "data": [_fingerprint(a) for a in data], "seed": seed,
+        key = cache_key({
+            "pretrain": describe(build_model), "data": [fingerprint(a) for a in data], "seed": seed,
             "epochs": epochs, "batch_size": batch_size,
             "versions": {"initcourse": __version__, "keras": keras.__version__},
         })

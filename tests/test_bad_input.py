@@ -152,12 +152,12 @@ def test_cache_keys_do_not_depend_on_the_process():
     # Sets, frozensets and objects with a default repr, keyed in two processes with
     # different string hashing: one subprocess per hash seed computes all three keys.
     code = (
-        "from initcourse import experiments as e\n"
+        "from initcourse import _cache_keys as e\n"
         "class Plain:\n"
         "    def __init__(self, width):\n"
         "        self.width = width\n"
         "for value in ({3, 1, 'a', (2, 'b')}, frozenset({'x', 'y', 'z'}), Plain(4)):\n"
-        "    print(e._cache_key(e._describe({'p': value})))\n"
+        "    print(e.cache_key(e.describe({'p': value})))\n"
     )
     outputs = []
     for hash_seed in ("1", "2"):
