@@ -58,10 +58,6 @@ def _dask_against_serial(cache_dir):
     assert (cached["seconds"] == parallel["seconds"]).all()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known fault: now and then one run on a Dask worker starts from other weights than the same "
-    "(variant, seed) run in the calling process; until it is found, results on an executor are not "
-    "guaranteed to equal the serial table"))
 def test_dask_local_cluster_gives_the_serial_table(tmp_path):
     pytest.importorskip("distributed")
     # In a fresh interpreter, as a user's session starts: the test process has run other
