@@ -215,29 +215,29 @@ def _store(path: Path, frame: pd.DataFrame) -> None:
 def _train(keras, build_model, params, seed, data, epochs, batch_size, verbose) -> pd.DataFrame:
     x_train, y_train, x_val, y_val = data
     settings.seed_everything(seed)
-    with _private_python_random():
+    with _private_python_random(seed):
         return _build_and_fit(keras, build_model, params, data, epochs, batch_size, verbose)
 
 
 @contextlib.contextmanager
-def _private_python_random():
+def _private_python_random(seed):
     """Keras draws from a private copy of Python's seeded ``random`` while the block runs.
 
     Keras takes the seed of every unseeded initializer (``"he_normal"``, ...) from
     Python's global ``random``. In an executor's worker process other threads draw
     from it too (the event loop's jittered timers, Dask's size estimates), at
     moments that vary from run to run, so the same (variant, seed) would start from
-    other weights now and then. A copy of the global state made right after seeding
-    gives the same numbers as the global generator in a quiet process, and no other
-    thread can touch it.
+    other weights now and then. A private generator seeded with the run's seed gives
+    the numbers the global one gives right after ``seed_everything(seed)`` in a quiet
+    process (``keras.utils.set_random_seed`` only calls ``random.seed(seed)``), and
+    no other thread can touch it.
     """
     try:
         from keras.src.random import seed_generator
     except ImportError:  # another Keras layout: nothing to redirect
         yield
         return
-    private = random.Random()
-    private.setstate(random.getstate())
+    private = random.Random(seed)
     shared = seed_generator.python_random
     seed_generator.python_random = private
     try:

@@ -83,3 +83,26 @@ def test_thread_pool_executor_and_bad_executor(tmp_path):
     with pytest.raises(ValueError, match="threads"):
         with ThreadPoolExecutor(1) as pool:
             grid(cache_dir=False, executor=pool, threads=0)
+
+
+def test_other_threads_drawing_from_python_random_do_not_change_a_run():
+    # What a Dask worker's event loop does now and then (jittered timers): draw from the
+    # global generator while a run builds its model. The run must not notice.
+    import random
+    import threading
+
+    quiet = grid(cache_dir=False)
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+
+    noisy_thread = threading.Thread(target=draw, daemon=True)
+    noisy_thread.start()
+    try:
+        noisy = grid(cache_dir=False)
+    finally:
+        stop.set()
+        noisy_thread.join()
+    same_table(quiet, noisy)
