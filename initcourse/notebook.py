@@ -1,8 +1,12 @@
 """Helpers for the chapters' notebooks.
 
 :func:`glue` records a computed value under a name so the book's prose can quote
-it (``{glue:text}`name:.3f` `` in MyST), which keeps every number in the text tied
-to the cell that computed it.
+it, which keeps every number in the text tied to the cell that computed it. The
+prose quotes it as an inline expression, ``{eval}`name``` or, formatted,
+``{eval}`f"{name:.3f}"```; :mod:`initcourse.bookvalues` stores the formatted values
+in the markdown cells (JupyterLab and the HTML book show them without a kernel),
+and in a running kernel the expression evaluates to the same text because
+:func:`glue` also binds ``name`` in the notebook's namespace.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ def glue(name: str, value, *, display: bool = False) -> None:
     NumPy scalars are converted to Python numbers first: MyST-NB formats glued
     values from their ``repr``, and ``repr(np.float64(0.5))`` is
     ``'np.float64(0.5)'``, which a format spec such as ``:.3f`` cannot parse.
+
+    In an IPython kernel, ``name`` is also bound to the value in the notebook's
+    namespace, so that the prose's inline expressions (``{eval}`name```) evaluate
+    when a reader runs the notebook's markdown cells in JupyterLab.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"name must be a valid identifier such as 'ch01_final_std', got {name!r}")
@@ -36,6 +44,18 @@ def glue(name: str, value, *, display: bool = False) -> None:
     from myst_nb import glue as _glue
 
     _glue(name, value, display=display)
+    shell = _ipython()
+    if shell is not None:
+        shell.user_ns[name] = value
+
+
+def _ipython():
+    """The running IPython shell, or None outside one."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return None
+    return get_ipython()
 
 
 GLUE_MIME = "application/papermill.record/text/plain"

@@ -78,3 +78,47 @@ def test_exactly_compared_cells_do_not_run_tensorflow(nb):
 def test_chapters_check_their_claims(nb):
     code = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
     assert re.search(r"\bclaim(_between|_separated|_close)?\(", code), "each chapter asserts the claims of its prose"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_saved_as_jupyterlab_saves_it(nb):
+    # JupyterLab writes notebooks with nbformat; a committed file in any other layout
+    # (or an older nbformat minor version, or cells without ids) is rewritten on the
+    # first save, so an unedited chapter would show up as changed.
+    import nbformat
+
+    text = nb.read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert (data["nbformat"], data["nbformat_minor"]) == (4, 5), "nbformat 4.5 (cell ids)"
+    assert all("id" in cell for cell in data["cells"]), "every cell has an id"
+    assert nbformat.writes(nbformat.reads(text, as_version=4)) + "\n" == text, (
+        "not in nbformat's layout: run python -m initcourse.bookvalues on it"
+    )
+
+
+# A notebook is untrusted in JupyterLab until its reader executes it (or runs
+# `jupyter trust book/*.ipynb`); until then JupyterLab runs no script of its outputs and
+# strips <script>/<style> from their HTML. Every stored output must therefore show
+# something without trust: a static table, image or SVG beside any script (an
+# interactive figure then shows its static part, and comes alive once trusted).
+_SCRIPT_ONLY = ("application/javascript", "text/javascript")
+
+
+def _static_part(html: str) -> str:
+    return re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S | re.I)
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_outputs_show_something_without_trust(nb):
+    for i, cell in enumerate(json.loads(nb.read_text())["cells"]):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            static = [m for m in data if m.startswith("image/") or m in ("text/plain", "text/markdown")]
+            html = "".join(data.get("text/html", ""))
+            if any(m in data for m in _SCRIPT_ONLY):
+                assert "text/html" in data or static, f"cell {i}: a script output with nothing static beside it"
+            if "<script" in html.lower():
+                assert re.search(r"<(table|img|svg)\b", _static_part(html), re.I), (
+                    f"cell {i}: HTML output that is only a script: an untrusted notebook shows nothing; "
+                    "add a static table or image beside the script"
+                )

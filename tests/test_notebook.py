@@ -51,3 +51,22 @@ def test_stored_values_names_the_bad_path(tmp_path):
         notebook.stored_values(tmp_path / "x.md")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         notebook.stored_values(tmp_path / "x.ipynb")
+
+
+def test_glue_binds_the_name_in_a_running_kernel(monkeypatch):
+    # The prose's inline expressions ({eval}`ch00_x`) evaluate in the kernel when a reader
+    # runs the markdown cells in JupyterLab: glue puts the name in the notebook's namespace.
+    class Shell:
+        user_ns = {}
+
+    monkeypatch.setattr("myst_nb.glue", lambda name, value, display: None)
+    monkeypatch.setattr(notebook, "_ipython", lambda: Shell)
+    notebook.glue("ch00_bound", np.float64(0.5))
+    assert Shell.user_ns == {"ch00_bound": 0.5} and type(Shell.user_ns["ch00_bound"]) is float
+    monkeypatch.setattr(notebook, "_ipython", lambda: None)
+    notebook.glue("ch00_unbound", 1.0)  # outside IPython: nothing to bind, no error
+    assert "ch00_unbound" not in Shell.user_ns
+
+
+def test_glue_outside_ipython_finds_no_shell():
+    assert notebook._ipython() is None
