@@ -1,7 +1,8 @@
 # Two entry points for a fresh machine (Python 3.10-3.12 with venv):
 #   make book   install what is needed into .venv and build the HTML book (_build/html/index.html)
 #   make test   install what is needed into .venv and run every test:
-#               unit tests, nbval over every chapter, and a book build with warnings as errors
+#               unit tests, nbval over every chapter, a book build with warnings as errors,
+#               and the browser tests of the built book (headless Chromium, see `browser`)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -11,7 +12,7 @@ NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sani
 WORKERS ?= 2
 XDIST  := $(if $(filter 1,$(WORKERS)),,-n $(WORKERS))
 
-.PHONY: install book test unit notebooks notebooks-other-cpu book-strict test-torch bench clean
+.PHONY: install book test unit notebooks notebooks-other-cpu book-strict browser test-torch bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,12 +49,26 @@ notebooks-other-cpu:
 book-strict: install
 	$(BIN)/jupyter-book build --all -W --keep-going .
 
-# Runs all three suites, reports each, and fails if any failed.
+# The built book in headless Chromium with the network blocked: every page (maths, links,
+# images, solutions, layout, console) and two chapters in a real JupyterLab (inline values,
+# citations). Needs the book built (make book) and Chromium: Debian's `chromium` package at
+# /usr/bin/chromium, or any Chromium/Chrome named by INITCOURSE_CHROMIUM. The unit run
+# (make unit) skips these tests.
+browser: install
+	@test -f _build/html/index.html || { echo "browser: no built book; run make book first"; exit 1; }
+	@start=$$(date +%s); \
+	INITCOURSE_BROWSER=1 $(BIN)/python -m pytest $(XDIST) $(if $(XDIST),--dist loadfile) tests/browser; \
+	status=$$?; echo "browser: $$(( $$(date +%s) - start )) s"; exit $$status
+
+# Runs the four suites, reports each, and fails if any failed (the browser tests run on
+# the book just built, so only when that build passed).
 test: install
 	@status=0; \
 	$(MAKE) --no-print-directory unit || status=1; \
 	$(MAKE) --no-print-directory notebooks || status=1; \
-	$(MAKE) --no-print-directory book-strict || status=1; \
+	if $(MAKE) --no-print-directory book-strict; then \
+	  $(MAKE) --no-print-directory browser || status=1; \
+	else status=1; fi; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED"; else echo "make test: all passed"; fi; \
 	exit $$status
 
