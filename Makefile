@@ -12,7 +12,7 @@ NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sani
 WORKERS ?= 2
 XDIST  := $(if $(filter 1,$(WORKERS)),,-n $(WORKERS))
 
-.PHONY: install book test unit notebooks notebooks-other-cpu book-strict browser test-torch bench clean
+.PHONY: install book test unit notebooks notebooks-other-cpu book-strict browser test-torch bench values clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,11 @@ test-torch: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_executor.py
+
+# After executing a chapter: store its glued values where JupyterLab and the book find them.
+values: install
+	$(BIN)/python -m initcourse.bookvalues book/*.ipynb
 
 clean:
 	rm -rf _build
