@@ -33,7 +33,7 @@ unit: install
 	$(BIN)/python -m pytest $(XDIST) tests
 
 # Chapters run with an empty experiment cache, so every training run is redone. What
-# decides is each chapter's claim checks (initcourse.claims), which hold on any CPU;
+# decides is each chapter's claim checks (initcourse.course.claims), which hold on any CPU;
 # only cells tagged nbval-check-output (seeded NumPy) are compared with stored output.
 notebooks: install
 	@start=$$(date +%s); \
@@ -83,7 +83,7 @@ bench: install
 
 # After executing a chapter: store its glued values where JupyterLab and the book find them.
 values: install
-	$(BIN)/python -m initcourse.bookvalues book/*.ipynb
+	$(BIN)/python -m initcourse.course.bookvalues book/*.ipynb
 
 clean:
 	rm -rf _build

@@ -1,4 +1,4 @@
-"""Benchmark of :func:`initcourse.experiments.run_grid` serially and on a 2-worker Dask cluster.
+"""Benchmark of :func:`initcourse.kerastools.experiments.run_grid` serially and on a 2-worker Dask cluster.
 
 Run from the repository root (needs the ``dask`` extra: ``pip install ".[dask]"``)::
 

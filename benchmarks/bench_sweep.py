@@ -1,4 +1,4 @@
-"""Benchmark of :func:`initcourse.propagation.scale_sweep` against NumPy's own matmul.
+"""Benchmark of :func:`initcourse.maths.propagation.scale_sweep` against NumPy's own matmul.
 
 Run from the repository root::
 
@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from initcourse.propagation import scale_sweep
+from initcourse.maths.propagation import scale_sweep
 
 SCALES = np.logspace(-4, 1, 50)
 DEPTH, WIDTH, BATCH = 10, 100, 1000

@@ -1,28 +1,33 @@
 """initcourse: the helper package of the course on neural-network weight initialization.
 
-The package is a set of small modules, one concept each:
+:mod:`initcourse.settings` (seeds, quiet TensorFlow, quick/full mode) is used by every
+layer; the other modules are grouped in three layers, each using only the ones above it:
 
-- :mod:`initcourse.settings`: seeding, quiet TensorFlow, quick/full run mode;
-- :mod:`initcourse.initializers`, :mod:`initcourse.fans`, :mod:`initcourse.gains`:
-  NumPy reference initializers by Keras name, fan computation, activation gains;
-- :mod:`initcourse.keras_adapter`: use any course initializer in a Keras layer;
-- :mod:`initcourse.activations`: activation functions and their derivatives;
-- :mod:`initcourse.propagation`: forward/backward signal statistics, by simulation;
-- :mod:`initcourse.theory`: the variance recursion and mean-field map that predict them;
-- :mod:`initcourse.spectra`: singular values and norm preservation;
-- :mod:`initcourse.models`, :mod:`initcourse.toydata`: Keras model builders, small tasks;
-- :mod:`initcourse.experiments`: train variants x seeds, cached, tidy results;
-- :mod:`initcourse.inspection`, :mod:`initcourse.layer_stats`: gradients, weights and
-  per-layer statistics of Keras models;
-- :mod:`initcourse.lsuv`: layer-sequential unit-variance initialization;
-- :mod:`initcourse.batchnorm`: batch normalization's modes, re-estimated running statistics;
-- :mod:`initcourse.doctor`: diagnose a Keras model's initialization, and monitor training;
-- :mod:`initcourse.data`: CIFAR-10 and IMDB, online or from offline samples;
-- :mod:`initcourse.defaults`: Keras' and PyTorch's default initializers, as tables;
-- :mod:`initcourse.transfer`: pre-train once (cached), then fit a new head;
-- :mod:`initcourse.plotting`: the standard pictures (drawing only, no computing);
-- :mod:`initcourse.notebook`: helpers for the chapters' notebooks.
+:mod:`initcourse.maths` (NumPy only)
+    ``initializers``, ``fans``, ``gains``: reference initializers by Keras name, fan
+    computation, activation gains; ``activations`` and their derivatives;
+    ``propagation`` (forward/backward signal statistics, by simulation) and ``theory``
+    (the variance recursion and mean-field map that predict them); ``spectra``
+    (singular values, norm preservation); ``toydata`` (small tasks); ``width``
+    (standard parametrization and muP, coordinate check).
+:mod:`initcourse.kerastools` (Keras models)
+    ``keras_adapter`` (any course initializer in a Keras layer); ``models`` (builders);
+    ``inspection``, ``layer_stats`` (gradients, weights, per-layer statistics); ``lsuv``;
+    ``batchnorm`` (modes, re-estimated statistics); ``doctor`` (diagnose a model's
+    initialization, monitor training); ``experiments`` (variants x seeds, cached) and
+    ``transfer``; ``data`` (CIFAR-10, IMDB, online or offline); ``defaults`` (Keras' and
+    PyTorch's defaults as tables); ``residual``, ``transformer`` (Fixup, SkipInit,
+    zero-gamma, Pre-/Post-LN, GPT-2 scaling); ``datadep`` (weight normalization's
+    data-dependent initialization).
+:mod:`initcourse.course` (the book's plumbing)
+    ``plotting`` (drawing only);
+    ``claims`` (the chapters' checked sentences); ``notebook`` and ``bookvalues`` (glued
+    values, stored for JupyterLab and the HTML book); ``exercises`` (checkers with
+    feedback); ``explore`` (ipywidgets explorers); ``htmlfigures`` (kernel-free explorable
+    figures).
 
+Every public module is also reachable by its short name, imported on first use:
+``from initcourse import doctor`` or ``initcourse.doctor`` after ``import initcourse``.
 Importing :mod:`initcourse` itself is cheap; TensorFlow is imported only by the
 modules that need it. Models saved with a course initializer load again after
 ``import initcourse``: the package registers its Keras objects as soon as Keras
@@ -42,11 +47,11 @@ def _importing(name: str) -> bool:
 
 
 def _register_keras_objects() -> bool:
-    """Register :class:`initcourse.keras_adapter.KerasInitializer` with Keras once both
+    """Register :class:`initcourse.kerastools.keras_adapter.KerasInitializer` with Keras once both
     Keras and TensorFlow are completely imported; return True when done."""
     if "keras" not in sys.modules or _importing("keras") or _importing("tensorflow"):
         return False
-    from . import keras_adapter  # noqa: F401  (registers on import)
+    from .kerastools import keras_adapter  # noqa: F401  (registers on import)
 
     return True
 
@@ -91,3 +96,54 @@ class _RegisterAfterKerasImport(importlib.abc.MetaPathFinder):
 
 if not _register_keras_objects():
     sys.meta_path.insert(0, _RegisterAfterKerasImport())
+
+
+# Every public module is reachable by its short name: ``from initcourse import doctor``
+# or ``initcourse.doctor`` after ``import initcourse``, imported on first use.
+_LAYER_OF = {
+    "activations": "maths",
+    "fans": "maths",
+    "gains": "maths",
+    "initializers": "maths",
+    "propagation": "maths",
+    "spectra": "maths",
+    "theory": "maths",
+    "toydata": "maths",
+    "width": "maths",
+    "batchnorm": "kerastools",
+    "data": "kerastools",
+    "datadep": "kerastools",
+    "defaults": "kerastools",
+    "doctor": "kerastools",
+    "experiments": "kerastools",
+    "inspection": "kerastools",
+    "keras_adapter": "kerastools",
+    "layer_stats": "kerastools",
+    "lsuv": "kerastools",
+    "models": "kerastools",
+    "residual": "kerastools",
+    "transfer": "kerastools",
+    "transformer": "kerastools",
+    "bookvalues": "course",
+    "claims": "course",
+    "exercises": "course",
+    "explore": "course",
+    "htmlfigures": "course",
+    "notebook": "course",
+    "plotting": "course",
+}
+
+
+def __getattr__(name):
+    layer = _LAYER_OF.get(name)
+    if layer is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(f"{__name__}.{layer}.{name}")
+    globals()[name] = module
+    return module
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAYER_OF))

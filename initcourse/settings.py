@@ -15,7 +15,7 @@ What determinism promises, and what it cannot
     (oneDNN/Eigen) pick code paths by instruction set and thread count, so float
     rounding differs from one CPU to another, and a training run amplifies those
     differences. That is why the chapters check their claims with tolerances
-    taken from the spread over seeds (:mod:`initcourse.claims`), and compare
+    taken from the spread over seeds (:mod:`initcourse.course.claims`), and compare
     printed output exactly only where it comes from seeded NumPy.
     The cost: deterministic kernels made a small CNN epoch on a 2-core CPU about
     20-40 % slower; an RNN was unaffected. ``setup(seed, deterministic=False)``

@@ -1,4 +1,4 @@
-"""Tiny data files laid out like the real ones, for the tests of initcourse.data.
+"""Tiny data files laid out like the real ones, for the tests of initcourse.kerastools.data.
 
 Every image and review carries its own identity so that the tests can tell
 which examples landed in which split:

@@ -91,7 +91,7 @@ def test_selu_uses_keras_constants_and_gelu_is_exact():
 
 
 def test_default_parameters():
-    assert activations.get("leaky_relu").param == 0.01  # PyTorch's, as initcourse.gains
+    assert activations.get("leaky_relu").param == 0.01  # PyTorch's, as initcourse.maths.gains
     assert activations.get("elu").param == 1.0
     assert activations.get("relu").param is None
 

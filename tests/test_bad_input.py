@@ -13,7 +13,7 @@ from initcourse import (
     experiments, gains, initializers, inspection, lsuv, models, propagation, settings, spectra, theory,
 )
 from initcourse._validation import NonFiniteWarning
-from initcourse.keras_adapter import KerasInitializer
+from initcourse.kerastools.keras_adapter import KerasInitializer
 
 keras = settings.quiet_tensorflow()
 

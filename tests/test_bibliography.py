@@ -5,7 +5,7 @@ key a chapter or page cites has an entry, and the references page annotates ever
 course takes from it) above the generated bibliography. Keys are read from the MyST citation roles
 ``{cite}`key```, ``{cite:t}`a,b``` and ``{cite:p}`key``` (any ``{cite:...}`` variant), and from
 citation links to the bibliography page, ``[He et al. (2015)](references.md#he2015delving)``, the
-form :mod:`initcourse.bookvalues` writes into the chapters.
+form :mod:`initcourse.course.bookvalues` writes into the chapters.
 """
 
 import json

@@ -52,7 +52,7 @@ def test_no_machine_paths_in_committed_sources():
 
 # Output compared exactly by nbval must not depend on the CPU: seeded NumPy only.
 # Anything TensorFlow computes (training, a Keras forward pass) rounds differently on
-# another CPU; such cells are checked by their claims (initcourse.claims) instead.
+# another CPU; such cells are checked by their claims (initcourse.course.claims) instead.
 _CPU_DEPENDENT = re.compile(
     r"\b(keras\.|quiet_tensorflow|tf\.|tensorflow|models\.|experiments\.|run_grid|inspection\.|layer_stats\.|lsuv\b|"
     r"\.fit\(|\.predict\(|\.evaluate\(|data\.load_)"
@@ -70,7 +70,7 @@ def test_exactly_compared_cells_do_not_run_tensorflow(nb):
             found = _CPU_DEPENDENT.search(source)
             assert not found, (
                 f"cell {i} is compared exactly but uses {found.group(0)!r}: output computed by TensorFlow "
-                "differs between CPUs; remove the tag and check the cell's claims with initcourse.claims"
+                "differs between CPUs; remove the tag and check the cell's claims with initcourse.course.claims"
             )
 
 
@@ -92,7 +92,7 @@ def test_notebook_is_saved_as_jupyterlab_saves_it(nb):
     assert (data["nbformat"], data["nbformat_minor"]) == (4, 5), "nbformat 4.5 (cell ids)"
     assert all("id" in cell for cell in data["cells"]), "every cell has an id"
     assert nbformat.writes(nbformat.reads(text, as_version=4)) + "\n" == text, (
-        "not in nbformat's layout: run python -m initcourse.bookvalues on it"
+        "not in nbformat's layout: run python -m initcourse.course.bookvalues on it"
     )
 
 

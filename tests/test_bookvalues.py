@@ -1,4 +1,4 @@
-"""initcourse.bookvalues: the values, citations and links both renderers show.
+"""initcourse.course.bookvalues: the values, citations and links both renderers show.
 
 The chapter tests at the bottom are the staleness checks: every number a chapter's
 prose shows is stored exactly as its code cells glued it, every inline expression
@@ -263,7 +263,7 @@ def test_bad_paths_are_named(tmp_path):
 
 def test_command_line_converts_and_checks(tmp_path):
     path = _chapter(tmp_path, "x {glue:text}`ch05_a:.2f`", {"ch05_a": 1.5})
-    run = [sys.executable, "-m", "initcourse.bookvalues"]
+    run = [sys.executable, "-m", "initcourse.course.bookvalues"]
     checked = subprocess.run([*run, "--check", str(path)], capture_output=True, text=True, cwd=ROOT)
     assert checked.returncode == 1 and "not converted" in checked.stdout
     converted = subprocess.run([*run, str(path)], capture_output=True, text=True, cwd=ROOT)
@@ -284,7 +284,7 @@ def test_page_labels_reads_headings_and_exercises(tmp_path):
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_values_citations_and_links_are_current(nb):
     """Fails when a stored value differs from what the chapter's code glued (re-executed
-    without `python -m initcourse.bookvalues`), when a role names a value no cell
+    without `python -m initcourse.course.bookvalues`), when a role names a value no cell
     computes, or when a citation or link points at nothing."""
     problems = bookvalues.check(nb)
     text = nb.read_text(encoding="utf-8")
@@ -292,5 +292,5 @@ def test_chapter_values_citations_and_links_are_current(nb):
         unconverted = [p for p in problems if "not converted" in p.message or "JupyterLab" in p.message]
         problems = [p for p in problems if p not in unconverted]
         assert not problems, "\n".join(map(str, problems))
-        pytest.xfail(f"chapter still written with {{glue:text}}/{{cite}} roles: run python -m initcourse.bookvalues {nb.relative_to(ROOT)}")
+        pytest.xfail(f"chapter still written with {{glue:text}}/{{cite}} roles: run python -m initcourse.course.bookvalues {nb.relative_to(ROOT)}")
     assert not problems, "\n".join(map(str, problems))

@@ -4,7 +4,7 @@ ClaimError naming the claim and the evidence when it does not."""
 import numpy as np
 import pytest
 
-from initcourse.claims import ClaimError, claim, claim_between, claim_close, claim_separated
+from initcourse.course.claims import ClaimError, claim, claim_between, claim_close, claim_separated
 
 
 def test_claim_prints_the_statement_and_evidence(capsys):

@@ -1,4 +1,4 @@
-"""initcourse.defaults: Keras' defaults read live, PyTorch's as tested NumPy mirrors."""
+"""initcourse.kerastools.defaults: Keras' defaults read live, PyTorch's as tested NumPy mirrors."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Tests of initcourse.doctor: every problem found where it is, and nowhere else."""
+"""Tests of initcourse.kerastools.doctor: every problem found where it is, and nowhere else."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Tests of initcourse.exercises: right answers pass, each diagnosed mistake fails with its name."""
+"""Tests of initcourse.course.exercises: right answers pass, each diagnosed mistake fails with its name."""
 
 import math
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from initcourse import exercises, initializers
-from initcourse.exercises import CheckResult
-from initcourse.fans import compute_fans
-from initcourse.inspection import unit_spread
+from initcourse.course.exercises import CheckResult
+from initcourse.maths.fans import compute_fans
+from initcourse.kerastools.inspection import unit_spread
 
 TNS = initializers.TRUNCATED_NORMAL_STD
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from initcourse import experiments, settings
-from initcourse.data import Dataset
+from initcourse.kerastools.data import Dataset
 
 keras = settings.quiet_tensorflow()
 

@@ -1,4 +1,4 @@
-"""Tests of initcourse.explore: the computing functions against propagation/theory/lsuv,
+"""Tests of initcourse.course.explore: the computing functions against propagation/theory/lsuv,
 the plotting functions, and the widget layer driven headless (controls changed from code)."""
 
 import matplotlib
@@ -11,7 +11,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from initcourse import explore, initializers, lsuv, propagation, theory  # noqa: E402
-from initcourse.models import mlp  # noqa: E402
+from initcourse.kerastools.models import mlp  # noqa: E402
 from initcourse.settings import quiet_tensorflow  # noqa: E402
 
 keras = quiet_tensorflow()

@@ -1,9 +1,9 @@
-"""Tests of initcourse.fans: Keras 3's fan convention."""
+"""Tests of initcourse.maths.fans: Keras 3's fan convention."""
 
 import pytest
 
 from initcourse import settings
-from initcourse.fans import compute_fans
+from initcourse.maths.fans import compute_fans
 
 keras = settings.quiet_tensorflow()
 from keras.src.initializers.random_initializers import compute_fans as keras_compute_fans  # noqa: E402

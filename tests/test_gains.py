@@ -1,10 +1,10 @@
-"""Tests of initcourse.gains: PyTorch calculate_gain's values, exactly."""
+"""Tests of initcourse.maths.gains: PyTorch calculate_gain's values, exactly."""
 
 import math
 
 import pytest
 
-from initcourse.gains import ACTIVATIONS, DEFAULT_NEGATIVE_SLOPE, gain
+from initcourse.maths.gains import ACTIVATIONS, DEFAULT_NEGATIVE_SLOPE, gain
 
 EXPECTED = {
     "linear": 1.0,

@@ -1,4 +1,4 @@
-"""Tests of initcourse.htmlfigures: the data embedded in the figures, their self-containment
+"""Tests of initcourse.course.htmlfigures: the data embedded in the figures, their self-containment
 (no external resource), their size, determinism, static fallback and input checks. That the
 JavaScript runs (slider moves the curves, hover and click) needs a browser: see the module
 docstring of htmlfigures for what such a check covers."""

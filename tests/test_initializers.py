@@ -1,4 +1,4 @@
-"""Tests of initcourse.initializers against the maths and against Keras' own initializers."""
+"""Tests of initcourse.maths.initializers against the maths and against Keras' own initializers."""
 
 import math
 
@@ -8,7 +8,7 @@ from scipy import stats
 
 from initcourse import initializers as inits
 from initcourse import settings
-from initcourse.gains import gain
+from initcourse.maths.gains import gain
 
 keras = settings.quiet_tensorflow()
 from keras.src.initializers.random_initializers import compute_fans as keras_compute_fans  # noqa: E402
@@ -489,7 +489,7 @@ def test_register_refuses_to_overwrite_silently(fresh_registry):
 def test_register_never_replaces_builtin_names(fresh_registry, name):
     with pytest.raises(ValueError, match="built-in initializer name"):
         inits.register(name, scaled_ones, overwrite=True)
-    assert inits.get(name).__module__ == "initcourse.initializers"
+    assert inits.get(name).__module__ == "initcourse.maths.initializers"
 
 
 @pytest.mark.parametrize("name", ["my-init", "", None, "2x"])

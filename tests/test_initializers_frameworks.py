@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from initcourse import gains, initializers
-from initcourse.fans import compute_fans
+from initcourse.maths.fans import compute_fans
 from initcourse.settings import quiet_tensorflow
 
 NEW = [
@@ -236,7 +236,7 @@ def test_trunc_normal_errors(kwargs, match):
 
 def test_new_initializers_work_in_keras_layers():
     keras = quiet_tensorflow()
-    from initcourse.keras_adapter import KerasInitializer
+    from initcourse.kerastools.keras_adapter import KerasInitializer
 
     layer = keras.layers.Dense(6, kernel_initializer=KerasInitializer("identity", gain=2.0))
     layer.build((None, 6))

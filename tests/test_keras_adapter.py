@@ -1,11 +1,11 @@
-"""Tests of initcourse.keras_adapter: course initializers inside Keras layers."""
+"""Tests of initcourse.kerastools.keras_adapter: course initializers inside Keras layers."""
 
 import numpy as np
 import pytest
 
 from initcourse import initializers as inits
 from initcourse import settings
-from initcourse.keras_adapter import KerasInitializer, keras_initializer
+from initcourse.kerastools.keras_adapter import KerasInitializer, keras_initializer
 
 keras = settings.quiet_tensorflow()
 

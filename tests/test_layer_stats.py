@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from initcourse import layer_stats, lsuv, models, settings
-from initcourse.layer_stats import compare_initializers, layer_output_stats
+from initcourse.kerastools.layer_stats import compare_initializers, layer_output_stats
 
 keras = settings.quiet_tensorflow()
 layers = keras.layers

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from initcourse.lsuv import REPORT_COLUMNS, lsuv, minibatches, preactivation_variances
-from initcourse.models import mlp
+from initcourse.kerastools.lsuv import REPORT_COLUMNS, lsuv, minibatches, preactivation_variances
+from initcourse.kerastools.models import mlp
 from initcourse.settings import quiet_tensorflow
 
 keras = quiet_tensorflow()

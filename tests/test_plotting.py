@@ -11,8 +11,8 @@ import pytest  # noqa: E402
 from matplotlib.collections import QuadMesh  # noqa: E402
 
 from initcourse import plotting  # noqa: E402
-from initcourse.propagation import propagate, scale_sweep  # noqa: E402
-from initcourse.theory import predicted_stats  # noqa: E402
+from initcourse.maths.propagation import propagate, scale_sweep  # noqa: E402
+from initcourse.maths.theory import predicted_stats  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from initcourse import plotting  # noqa: E402
-from initcourse.propagation import layer_histograms, trace  # noqa: E402
+from initcourse.maths.propagation import layer_histograms, trace  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

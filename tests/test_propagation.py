@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from initcourse import activations, initializers
-from initcourse.propagation import QUANTITIES, STATS, propagate, scale_sweep
+from initcourse.maths.propagation import QUANTITIES, STATS, propagate, scale_sweep
 
 
 def _stats(a):

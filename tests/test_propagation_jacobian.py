@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from initcourse.propagation import _network, jacobian_singular_values, trace
+from initcourse.maths.propagation import _network, jacobian_singular_values, trace
 
 
 def test_jacobian_singular_values_match_a_finite_difference_jacobian():

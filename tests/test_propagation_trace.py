@@ -3,7 +3,7 @@ import pytest
 from scipy import special
 
 from initcourse import activations, initializers
-from initcourse.propagation import SIGNALS, layer_histograms, propagate, trace
+from initcourse.maths.propagation import SIGNALS, layer_histograms, propagate, trace
 
 
 def _recording_initializer(kernels):

@@ -1,4 +1,4 @@
-"""Tests of initcourse.spectra: singular values, norm ratios, Jacobian products."""
+"""Tests of initcourse.maths.spectra: singular values, norm ratios, Jacobian products."""
 
 import math
 

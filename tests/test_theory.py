@@ -5,7 +5,7 @@ import pytest
 from scipy import special
 
 from initcourse import activations, initializers, theory
-from initcourse.propagation import QUANTITIES, propagate
+from initcourse.maths.propagation import QUANTITIES, propagate
 
 Q = np.array([1e-8, 1e-3, 0.5, 1.0, 3.0, 1e4, 1e8])
 

@@ -1,4 +1,4 @@
-"""initcourse.transfer: class subsets, cached pre-training, new heads."""
+"""initcourse.kerastools.transfer: class subsets, cached pre-training, new heads."""
 
 import numpy as np
 import pytest
