@@ -3,7 +3,7 @@
 The chapters are rendered from their stored outputs (``execute_notebooks: "off"``), so
 MyST-NB's ``{eval}`` role, which asks a running kernel, has nothing to ask. This
 extension replaces it with a role that shows the result stored in the notebook's
-markdown cells (``user_expressions``, written by ``python -m initcourse.bookvalues``),
+markdown cells (``user_expressions``, written by ``python -m initcourse.course.bookvalues``),
 which is also what JupyterLab shows. It falls back to MyST-NB's role where nothing is
 stored and a kernel is running (``execute_notebooks: "inline"``).
 
@@ -75,7 +75,7 @@ class StoredEvalRole(RoleBase):
         if result:
             return result, messages
         return [], [eval_warning(
-            f"no stored value for {{eval}}`{self.text}` (run python -m initcourse.bookvalues on this notebook)",
+            f"no stored value for {{eval}}`{self.text}` (run python -m initcourse.course.bookvalues on this notebook)",
             self.document, self.line)]
 
 
