@@ -152,7 +152,7 @@ def test_cache_keys_do_not_depend_on_the_process():
     # Sets, frozensets and objects with a default repr, keyed in two processes with
     # different string hashing: one subprocess per hash seed computes all three keys.
     code = (
-        "from initcourse import _cache_keys as e\n"
+        "from initcourse.kerastools import _cache_keys as e\n"
         "class Plain:\n"
         "    def __init__(self, width):\n"
         "        self.width = width\n"

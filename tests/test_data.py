@@ -8,6 +8,8 @@ import pytest
 import fixtures_data as fx
 from initcourse import data, settings
 
+SAMPLES_BESIDE_REPO_AT_IMPORT = data.SAMPLES_BESIDE_REPO
+
 REAL_SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 keras = settings.quiet_tensorflow()  # imported before any test points KERAS_HOME elsewhere
 
@@ -508,3 +510,9 @@ def test_missing_sample_message_names_the_whole_folder(tmp_path):
     folder.mkdir(parents=True)
     with pytest.raises(data.DatasetUnavailableError, match=re.escape(str(folder))):
         data.load_cifar10(source="offline", data_dir=folder)
+
+
+def test_offline_samples_are_looked_for_beside_the_repository():
+    # The value the module computed at import, before any test's fixture replaced it.
+    repository = Path(__file__).resolve().parent.parent
+    assert SAMPLES_BESIDE_REPO_AT_IMPORT == repository.parent / "shared" / "datasets"

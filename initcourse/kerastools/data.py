@@ -80,7 +80,7 @@ __all__ = [
 
 SOURCES = ("auto", "keras", "offline")
 DATA_ENV_VAR = "INITCOURSE_DATA"
-SAMPLES_BESIDE_REPO = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+SAMPLES_BESIDE_REPO = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
 CIFAR10_CLASS_NAMES = (
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
