@@ -23,8 +23,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # The library's ranges (pyproject.toml), at the course's exact versions (constraints.txt).
+# --no-compile: Python compiles each module when it is first imported instead of compiling all
+# of TensorFlow's at install time.
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
+	$(BIN)/python -m pip install --quiet --no-compile -c constraints.txt -e ".[book,test]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -46,9 +48,9 @@ CHAPTERS   := $(SLOW_FIRST) $(filter-out $(SLOW_FIRST),$(sort $(wildcard book/*.
 
 notebooks: install
 	@start=$$(date +%s); \
-	cache=$$(mktemp -d) && INITCOURSE_CACHE=$$cache $(BIN)/python -m pytest $(NB_XDIST) $(NBVAL) $(NBVAL_ARGS) $(CHAPTERS) $(ALSO); \
+	cache=$$(mktemp -d) && INITCOURSE_CACHE=$$cache $(BIN)/python -m pytest $(NB_XDIST) $(NBVAL) $(NBVAL_ARGS) $(CHAPTERS); \
 	status=$$?; rm -rf "$$cache"; \
-	echo "notebooks$(if $(ALSO), and $(ALSO)): $$(( $$(date +%s) - start )) s"; exit $$status
+	echo "notebooks: $$(( $$(date +%s) - start )) s"; exit $$status
 
 # The same, with the float rounding of another machine: oneDNN off and one thread
 # change TensorFlow's kernels and summation order, as a different CPU does.
@@ -73,14 +75,15 @@ browser: install
 # the book just built, so only when that build passed).
 # The book build and the browser tests need no re-executed chapter (the book renders the stored
 # outputs): they run beside the chapters' tests, and their log is printed after them.
-# The unit tests and the chapters share one pool of processes, chapters first: the unit tests'
-# many short files fill the gaps the long chapters leave at the end.
+# The book build and the browser tests need no re-executed chapter (the book renders the stored
+# outputs): they run beside the chapters' tests, and their log is printed after them.
 test: install
 	@status=0; \
+	$(MAKE) --no-print-directory unit || status=1; \
 	log=$$(mktemp); \
 	{ if $(MAKE) --no-print-directory book-strict; then $(MAKE) --no-print-directory browser; \
 	  else false; fi; } > "$$log" 2>&1 & book=$$!; \
-	$(MAKE) --no-print-directory notebooks ALSO=tests || status=1; \
+	$(MAKE) --no-print-directory notebooks || status=1; \
 	wait $$book || status=1; \
 	cat "$$log"; rm -f "$$log"; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED"; else echo "make test: all passed"; fi; \
