@@ -1,7 +1,7 @@
 # Two entry points for a fresh machine (Python 3.10-3.12 with venv):
 #   make book   install what is needed into .venv and build the HTML book (_build/html/index.html)
 #   make test   install what is needed into .venv and run every test:
-#               unit tests, nbval over every chapter, a book build with warnings as errors,
+#               nbval over every chapter, unit tests, a book build with warnings as errors,
 #               and the browser tests of the built book (headless Chromium, see `browser`)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -12,18 +12,20 @@ NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sani
 WORKERS ?= 2
 XDIST  := $(if $(filter 1,$(WORKERS)),,-n $(WORKERS))
 # The chapters run on one process more: each chapter's kernel leaves the cores partly idle
-# while it starts and imports (on 2 cores, all chapters: 539 s on two processes, 483 s on three).
+# while it starts and imports. Files are handed out in the order given (pytest-xdist would
+# otherwise sort them by their number of tests), so the longest chapters start first.
 NB_WORKERS ?= $(if $(filter 1,$(WORKERS)),1,$(shell echo $$(( $(WORKERS) + 1 ))))
 NB_XDIST   := $(if $(filter 1,$(NB_WORKERS)),,-n $(NB_WORKERS) --dist loadfile --no-loadscope-reorder)
 # Each test process computes on one thread (TensorFlow's and NumPy's thread pools): the
-# processes fill the cores. On 2 cores under load a small RNN trained 1.8 times faster on one
-# thread than on two, whose threads wait for each other.
+# processes fill the cores. On 2 cores with the cores busy, a small RNN trained 1.8 times
+# faster on one thread than on two, whose threads wait for each other.
 ONE_THREAD := TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
 .PHONY: install book test unit notebooks notebooks-other-cpu book-strict browser test-torch bench values clean
 
 # The installer is uv (a pinned version, installed into the venv by pip): it fetches and unpacks
-# the packages in parallel, about 15 s for the whole set where pip took about 65 s. It trusts the
+# the packages in parallel: 47 s with the bytecode compiled, on a fresh 2-core machine, where pip
+# took about 65 s without compiling (which costs more later, see below). It trusts the
 # system's certificate store (--native-tls), as pip does.
 UV_VERSION := 0.13.9
 UV := $(BIN)/python -m uv
@@ -47,14 +49,15 @@ book: install
 	@echo "Book: _build/html/index.html"
 
 unit: install
-	$(BIN)/python -m pytest $(XDIST) tests
+	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) tests
 
 # Chapters run with an empty experiment cache, so every training run is redone. What
 # decides is each chapter's claim checks (initcourse.course.claims), which hold on any CPU;
-# only cells tagged nbval-check-output (seeded NumPy) are compared with stored output.
+# only cells tagged nbval-check-output (seeded NumPy) are compared with stored output (their
+# glued floats within a relative 1e-6: book/conftest.py).
 # The longest chapters are handed out first, so that the test processes finish together.
-SLOW_FIRST := book/10_case_imdb.ipynb book/09_case_cifar10.ipynb book/13_beyond_plain_networks.ipynb \
-              book/08_batchnorm.ipynb book/11_practical_tips.ipynb book/05_he_lecun.ipynb
+SLOW_FIRST := book/10_case_imdb.ipynb book/09_case_cifar10.ipynb book/08_batchnorm.ipynb book/11_practical_tips.ipynb \
+              book/13_beyond_plain_networks.ipynb book/05_he_lecun.ipynb
 CHAPTERS   := $(SLOW_FIRST) $(filter-out $(SLOW_FIRST),$(sort $(wildcard book/*.ipynb)))
 
 notebooks: install
@@ -82,12 +85,11 @@ browser: install
 	INITCOURSE_BROWSER=1 $(BIN)/python -m pytest $(XDIST) $(if $(XDIST),--dist loadfile) tests/browser; \
 	status=$$?; echo "browser: $$(( $$(date +%s) - start )) s"; exit $$status
 
-# Runs the four suites, reports each, and fails if any failed (the browser tests run on
-# the book just built, so only when that build passed).
-# The book build and the browser tests need no re-executed chapter (the book renders the stored
-# outputs): they run beside the chapters' tests, and their log is printed after them.
-# The book build and the browser tests need no re-executed chapter (the book renders the stored
-# outputs): they run beside the chapters' tests, and their log is printed after them.
+# Runs the four suites and fails if any failed (the browser tests run on the book just built,
+# so only when that build passed). The chapters and the unit tests share one pool of processes,
+# chapters first, longest first: the unit tests' many short files fill the gaps the chapters
+# leave at the end. The book build and the browser tests need no re-executed chapter (the book
+# renders the stored outputs): they run beside the pool, and their log is printed after it.
 test: install
 	@status=0; \
 	log=$$(mktemp); \
