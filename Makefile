@@ -24,7 +24,7 @@ ONE_THREAD := TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=
 .PHONY: install book test unit notebooks notebooks-other-cpu book-strict browser test-torch bench values clean
 
 # The installer is uv (a pinned version, installed into the venv by pip): it fetches and unpacks
-# the packages in parallel: 47 s with the bytecode compiled, on a fresh 2-core machine, where pip
+# the packages in parallel: 47-62 s with the bytecode compiled, on a fresh 2-core machine, where pip
 # took about 65 s without compiling (which costs more later, see below). It trusts the
 # system's certificate store (--native-tls), as pip does.
 UV_VERSION := 0.13.9
